@@ -1,0 +1,86 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { FileCache, FileEntry } from './fs/file-cache.js';
+import type { VariantCache } from './fs/variant-cache.js';
+import type { MappedPath } from './fs/map-path.js';
+import type { ByteRange } from './http/range.js';
+import type { LiveReload } from './livereload/index.js';
+import type { ResolvedOptions } from './options.js';
+
+/**
+ * The representation a response will carry: bytes in memory, or a file to
+ * stream. Stages replace it (listing, injection, compression) and the send
+ * stage writes whatever is left.
+ */
+export interface Entity {
+  contentType: string;
+  /** Length of the bytes before any content-coding. */
+  size: number;
+  /** Strong validator of these exact bytes; '' when the entity has none (error pages). */
+  etag: string;
+  /** IMF-fixdate, or '' when there is no meaningful date (generated pages). */
+  lastModified: string;
+  /** In-memory bytes; when undefined, `file` is streamed. */
+  body: Buffer | undefined;
+  /** The file behind the entity, when it is one. */
+  file: FileEntry | undefined;
+}
+
+/**
+ * The entity in a content-coding (RFC 9110 §8.4): compressed bytes, a
+ * precompressed sidecar file, or neither (the entity's file is compressed while
+ * streaming).
+ */
+export interface EncodedBody {
+  encoding: 'br' | 'gzip';
+  /** Each coding is a different representation, with its own strong tag. */
+  etag: string;
+  body: Buffer | undefined;
+  file: FileEntry | undefined;
+}
+
+/** Services built once per handler and shared by every request. */
+export interface Services {
+  options: ResolvedOptions;
+  files: FileCache;
+  /** Compressed variants of in-memory bodies. */
+  variants: VariantCache;
+  liveReload: LiveReload | undefined;
+  /** Cache-Control for successful responses, from --cache and --immutable. */
+  cacheControl: string;
+}
+
+/** Plain data passed from stage to stage; each stage reads and fills its part. */
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly services: Services;
+  readonly options: ResolvedOptions;
+  /** Connect/Express style hand-off: when set, a 404 calls it instead of answering. */
+  readonly next: ((error?: unknown) => void) | undefined;
+  readonly method: string;
+  /** Set by the path guard. */
+  target: MappedPath | undefined;
+  /** Set by resolution when a directory without an index is to be listed. */
+  directory: FileEntry | undefined;
+  /** Status to answer with; stages after an error leave error responses alone. */
+  status: number;
+  /** Headers specific to this response (Location, Allow, Content-Range ...). */
+  headers: OutgoingHttpHeaders;
+  /** What to send; undefined for bodiless answers (204, 304). */
+  entity: Entity | undefined;
+  /** Satisfiable ranges to send (206), from the range stage. */
+  ranges: ByteRange[] | undefined;
+  /** Set by the compression stage when the entity goes out in a content-coding. */
+  encoded: EncodedBody | undefined;
+}
+
+/** Returned by a stage that has fully answered (or handed off) the request. */
+export const HANDLED = Symbol('handled');
+
+export type StageResult = void | typeof HANDLED;
+export type Stage = (ctx: RequestContext) => StageResult | Promise<StageResult>;
+
+/** The request is still on the normal path: a 200 with an entity to refine. */
+export function isServingEntity(ctx: RequestContext): boolean {
+  return ctx.status === 200 && ctx.entity !== undefined;
+}

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { formatHttpDate } from '../http/dates.js';
+import { makeEtag } from '../http/etag.js';
+import { contentTypeFor } from './content-type.js';
+import { isInside } from './map-path.js';
+
+/**
+ * What the server knows about one path: revalidated against the file system on
+ * every request (one stat), so an edit, a new file or a deletion shows at once.
+ * sirv's lesson: a cache that can serve stale bytes is a bug.
+ */
+export interface FileEntry {
+  kind: 'file' | 'directory';
+  /** The path that was asked for (inside the root, perhaps through a symlink). */
+  absolute: string;
+  size: number;
+  mtimeMs: number;
+  /** Strong validator: differs whenever the bytes can differ. */
+  etag: string;
+  /** IMF-fixdate of the modification time. */
+  lastModified: string;
+  /** Content-Type for files (with charset for text), '' for directories. */
+  contentType: string;
+  /** The bytes of a small file, when cached; large files are streamed. */
+  body: Buffer | undefined;
+}
+
+export type LookupResult = FileEntry | 'not-found' | 'forbidden';
+
+/** Files up to this size are read into memory and answered with one write. */
+export const SMALL_FILE_LIMIT = 256 * 1024;
+/**
+ * File system timestamps are coarse (a kernel tick, 1 s on some file systems), so
+ * a file written twice within one tick keeps its mtime. Like git's "racy clean"
+ * rule, an entry filled less than this long after the file's mtime is not trusted:
+ * its bytes are read again on every request until the file has been still this long.
+ */
+export const RACY_WINDOW_MS = 2000;
+/** Metadata-only entries are tiny; bound their count anyway. */
+const MAX_ENTRIES = 50_000;
+
+interface CachedEntry {
+  entry: FileEntry;
+  /** dev, inode, size, mtime and ctime in ns: any change makes the entry stale. */
+  statKey: string;
+  /** Bytes may be reused: the entry was filled well after the file last changed. */
+  settled: boolean;
+}
+
+export class FileCache {
+  private readonly entries = new Map<string, CachedEntry>();
+  private bodyBytes = 0;
+
+  /** `root` must be a real path (no symlinks), as from fs.realpathSync. */
+  constructor(
+    private readonly root: string,
+    private readonly maxBodyBytes: number,
+  ) {}
+
+  /**
+   * Current facts about `absolute`. One stat per call; realpath, hashing and reads
+   * happen only when the file changed. Throws only for unexpected fs errors.
+   */
+  lookup(absolute: string): LookupResult {
+    let stats: BigIntStats | undefined;
+    try {
+      stats = statSync(absolute, { bigint: true, throwIfNoEntry: false });
+    } catch (error) {
+      return classifyError(error);
+    }
+    if (stats === undefined || !(stats.isFile() || stats.isDirectory())) {
+      this.forget(absolute);
+      return 'not-found';
+    }
+    const statKey = `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+    const cached = this.entries.get(absolute);
+    if (cached !== undefined && cached.statKey === statKey && cached.settled) {
+      if (cached.entry.body !== undefined) {
+        // Keep recently used bytes at the end of the eviction order.
+        this.entries.delete(absolute);
+        this.entries.set(absolute, cached);
+      }
+      return cached.entry;
+    }
+
+    // Changed, new, or too recently written to trust: check where it really
+    // lives (a symlink is followed only while its target stays in the root).
+    if (cached === undefined || cached.statKey !== statKey) {
+      let real: string;
+      try {
+        real = realpathSync.native(absolute);
+      } catch (error) {
+        return classifyError(error);
+      }
+      if (!isInside(this.root, real)) {
+        this.forget(absolute);
+        return 'not-found';
+      }
+    }
+    try {
+      return this.fill(absolute, stats, statKey);
+    } catch (error) {
+      this.forget(absolute);
+      return classifyError(error);
+    }
+  }
+
+  /** Drop what is known about a path (or everything): the watcher calls this on changes. */
+  invalidate(absolute?: string): void {
+    if (absolute === undefined) {
+      this.entries.clear();
+      this.bodyBytes = 0;
+    } else {
+      this.forget(absolute);
+    }
+  }
+
+  /** Bytes of file contents held in memory (for tests and diagnostics). */
+  get heldBytes(): number {
+    return this.bodyBytes;
+  }
+
+  private fill(absolute: string, stats: BigIntStats, statKey: string): FileEntry {
+    const now = Date.now();
+    const mtimeMs = Number(stats.mtimeMs);
+    const changedMs = Math.max(mtimeMs, Number(stats.ctimeMs));
+    const settled = now - changedMs >= RACY_WINDOW_MS;
+    const size = Number(stats.size);
+    let body: Buffer | undefined;
+    let contentHash: string | undefined;
+    if (stats.isFile() && size <= SMALL_FILE_LIMIT) {
+      body = readFileSync(absolute);
+      // The read may see a newer version than the stat did; the hash keeps the
+      // tag true to the bytes we hold, whatever the timestamps say.
+      contentHash = createHash('sha1').update(body).digest('base64url').slice(0, 12);
+    }
+    // Large files are not hashed (that would read them whole); the inode joins
+    // size and mtime so a replaced file gets a new tag even with equal times.
+    const entry: FileEntry = {
+      kind: stats.isDirectory() ? 'directory' : 'file',
+      absolute,
+      size: body?.length ?? size,
+      mtimeMs,
+      etag: makeEtag(body?.length ?? size, stats.mtimeNs, contentHash ?? stats.ino.toString(36)),
+      lastModified: formatHttpDate(mtimeMs),
+      contentType: stats.isDirectory() ? '' : contentTypeFor(absolute),
+      body,
+    };
+    this.forget(absolute);
+    // A body larger than the whole budget still answers this request, unretained.
+    const keepBody = body !== undefined && body.length <= this.maxBodyBytes;
+    this.entries.set(absolute, { entry: keepBody ? entry : { ...entry, body: undefined }, statKey, settled });
+    if (keepBody) this.bodyBytes += entry.size;
+    this.evict();
+    return entry;
+  }
+
+  private forget(absolute: string): void {
+    const cached = this.entries.get(absolute);
+    if (cached === undefined) return;
+    this.entries.delete(absolute);
+    this.bodyBytes -= cached.entry.body?.length ?? 0;
+  }
+
+  /** Least recently used first: Map iteration follows insertion order. */
+  private evict(): void {
+    for (const [key, cached] of this.entries) {
+      if (this.bodyBytes <= this.maxBodyBytes && this.entries.size <= MAX_ENTRIES) return;
+      if (cached.entry.body === undefined && this.entries.size <= MAX_ENTRIES) continue;
+      this.forget(key);
+    }
+  }
+}
+
+function classifyError(error: unknown): 'not-found' | 'forbidden' {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'forbidden';
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || code === 'ELOOP' || code === 'EISDIR') {
+    return 'not-found';
+  }
+  throw error;
+}

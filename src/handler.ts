@@ -1,0 +1,137 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HANDLED, type RequestContext, type Services, type Stage } from './context.js';
+import { FileCache } from './fs/file-cache.js';
+import { VariantCache } from './fs/variant-cache.js';
+import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
+import { errorPage, HTML_TYPE } from './respond.js';
+import { compress } from './stages/compress.js';
+import { checkPreconditions } from './stages/conditional.js';
+import { guardPath } from './stages/guard.js';
+import { createHostCheck } from './stages/host.js';
+import { listDirectory } from './stages/listing.js';
+import { createLiveReloadStages } from './stages/livereload.js';
+import { checkMethod } from './stages/method.js';
+import { selectRanges } from './stages/range.js';
+import { resolveFile } from './stages/resolve.js';
+import { send } from './stages/send.js';
+
+export type NextFunction = (error?: unknown) => void;
+
+/** A node:http request listener that also works as Connect/Express middleware. */
+export interface Handler {
+  (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedOptions;
+  /** Resolves when the handler is ready (with `watch`, once the watcher has scanned the tree). */
+  readonly ready: Promise<void>;
+  /** Stop the watcher and close live-reload streams (no-op without `watch`). */
+  close(): Promise<void>;
+}
+
+/**
+ * Build the request handler. THE PIPELINE: every request runs these stages in
+ * order; each reads and fills the request context, and any stage may settle the
+ * status early (an error, a redirect, a 304) for the later ones to respect.
+ */
+export function createHandler(options: Options = {}): Handler {
+  return buildHandler(resolveOptions(options));
+}
+
+/** createHandler for options already resolved (the server resolves them once for both). */
+export function buildHandler(resolved: ResolvedOptions): Handler {
+  const services: Services = {
+    options: resolved,
+    files: new FileCache(resolved.root, resolved.cacheMemory),
+    // Compressed copies are smaller than their sources; a quarter of the budget holds many.
+    variants: new VariantCache(Math.floor(resolved.cacheMemory / 4)),
+    liveReload: undefined,
+    cacheControl: cacheControlFor(resolved),
+  };
+  const liveReload = resolved.watch ? createLiveReloadStages(services) : undefined;
+
+  const stages: Stage[] = [
+    checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405
+    createHostCheck(resolved), // DNS-rebinding defence while on loopback
+    liveReload?.endpoint, //     /__serve-dir/ client script and event stream
+    guardPath, //              request target -> path inside the root, or 400/404
+    resolveFile, //            stat; file, index file, slash redirect, or directory
+    listDirectory, //          directory without index -> HTML or JSON listing
+    liveReload?.inject, //     live-reload script into every HTML page we send
+    // The coding is chosen before preconditions are checked: a gzip body is a
+    // representation of its own with its own ETag (RFC 9110 §8.8.3), and
+    // If-None-Match must be compared with the tag of what would be sent.
+    resolved.compress ? compress : undefined, // br / gzip, precompressed sidecars
+    checkPreconditions, //     validators: 304 / 412 (RFC 9110 §13)
+    selectRanges, //           Range / If-Range: 206 / 416 (RFC 9110 §14), identity only
+    send, //                   status, headers and body
+  ].filter((stage): stage is Stage => stage !== undefined);
+
+  const handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void => {
+    const ctx: RequestContext = {
+      req,
+      res,
+      services,
+      options: resolved,
+      next,
+      method: req.method ?? 'GET',
+      target: undefined,
+      directory: undefined,
+      status: 200,
+      headers: {},
+      entity: undefined,
+      ranges: undefined,
+      encoded: undefined,
+    };
+    runStages(stages, ctx, 0);
+  };
+  return Object.assign(handler, {
+    options: resolved,
+    ready: liveReload?.ready ?? Promise.resolve(),
+    close: async () => liveReload?.close(),
+  });
+}
+
+/** Run stages from `index`, synchronously while they are synchronous. */
+function runStages(stages: readonly Stage[], ctx: RequestContext, index: number): void {
+  try {
+    for (let i = index; i < stages.length; i++) {
+      const result = (stages[i] as Stage)(ctx);
+      if (result === HANDLED) return;
+      if (result !== undefined) {
+        result.then(
+          (settled) => {
+            if (settled !== HANDLED) runStages(stages, ctx, i + 1);
+          },
+          (error: unknown) => answerInternalError(ctx, error),
+        );
+        return;
+      }
+    }
+  } catch (error) {
+    answerInternalError(ctx, error);
+  }
+}
+
+/** Our own bug: log it, answer 500 without details, and keep serving everyone else. */
+function answerInternalError(ctx: RequestContext, error: unknown): void {
+  console.error('serve-dir: internal error while serving a request:', error);
+  const { res } = ctx;
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const body = Buffer.from(errorPage(500));
+  res.writeHead(500, {
+    'content-type': HTML_TYPE,
+    'content-length': body.length,
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(ctx.method === 'HEAD' ? undefined : body);
+}
+
+/** `no-cache` by default: browsers revalidate every time, so an edit always shows (and 304s keep it fast). */
+export function cacheControlFor(options: ResolvedOptions): string {
+  if (options.cache === undefined) return 'no-cache';
+  return `public, max-age=${options.cache}${options.immutable ? ', immutable' : ''}`;
+}

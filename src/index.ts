@@ -1,0 +1,11 @@
+/**
+ * serve-dir as a library:
+ *
+ *   import { createHandler, startServer } from 'serve-dir';
+ *   http.createServer(createHandler({ directory: 'public' })).listen(8080);
+ *   app.use(createHandler({ directory: 'public' }));   // Express: 404s fall through to next()
+ *   const { urls, close } = await startServer({ directory: 'public', port: 0 });
+ */
+export { createHandler, type Handler, type NextFunction } from './handler.js';
+export { startServer, type RunningServer } from './server.js';
+export { UsageError, type Options, type ResolvedOptions } from './options.js';

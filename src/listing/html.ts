@@ -1,0 +1,135 @@
+import type { ListingEntry } from '../fs/read-directory.js';
+import { escapeHtml, formatDate, formatSize, isoTimestamp, visibleName } from './format.js';
+import type { SortKey, SortSpec } from './sort.js';
+
+export interface ListingPage {
+  /** The decoded URL path of the directory, starting and ending with '/', e.g. '/docs/a b/'. */
+  urlPath: string;
+  /** Already sorted. */
+  entries: ListingEntry[];
+  sort: SortSpec;
+}
+
+/**
+ * A complete HTML page for a directory: no script, no external assets (the CSS
+ * is inline), readable on a phone and in dark mode.
+ *
+ * Every link is relative, so the page works behind any prefix or host: entries
+ * are `./` + the percent-encoded name (the `./` keeps a name like `a:b` from
+ * reading as a URL scheme), ancestors are `../` chains. Names are escaped for
+ * HTML everywhere they appear and shown with control characters made visible.
+ */
+export function renderListingHtml(page: ListingPage): string {
+  const segments = pathSegments(page.urlPath);
+  const rows: string[] = [];
+  if (segments.length > 0) rows.push(PARENT_ROW);
+  for (const entry of page.entries) rows.push(entryRow(entry));
+  if (page.entries.length === 0) rows.push(EMPTY_ROW);
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>Index of ${escapeHtml(visibleName(page.urlPath))}</title>
+<link rel="icon" href="data:,">
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>Index of ${breadcrumbs(segments)}</h1>
+<table>
+<thead><tr>${COLUMNS.map((column) => columnHeader(column.key, column.label, page.sort)).join('')}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>
+</main>
+</body>
+</html>
+`;
+}
+
+/** '/docs/a b/' → ['docs', 'a b']; '/' → []. */
+function pathSegments(urlPath: string): string[] {
+  const inner = urlPath.replace(/^\/+/, '').replace(/\/+$/, '');
+  return inner === '' ? [] : inner.split('/');
+}
+
+/** The path with each ancestor a link; the current folder is plain text. */
+function breadcrumbs(segments: readonly string[]): string {
+  if (segments.length === 0) return '/';
+  const parts = [`<a href="${'../'.repeat(segments.length)}">/</a>`];
+  segments.forEach((segment, index) => {
+    const text = escapeHtml(visibleName(segment));
+    const levelsUp = segments.length - 1 - index;
+    parts.push(
+      levelsUp === 0
+        ? `<span dir="auto" aria-current="page">${text}</span>/`
+        : `<a href="${'../'.repeat(levelsUp)}" dir="auto">${text}</a>/`,
+    );
+  });
+  return parts.join('');
+}
+
+const COLUMNS: readonly { key: SortKey; label: string }[] = [
+  { key: 'name', label: 'Name' },
+  { key: 'size', label: 'Size' },
+  { key: 'mtime', label: 'Last modified (UTC)' },
+];
+
+/** A header that sorts by its column; on the current column it flips the order. */
+function columnHeader(key: SortKey, label: string, sort: SortSpec): string {
+  if (sort.key !== key) {
+    return `<th scope="col" class="${key}"><a href="?sort=${key}&amp;order=asc">${label}</a></th>`;
+  }
+  const ascending = sort.order === 'asc';
+  return (
+    `<th scope="col" class="${key}" aria-sort="${ascending ? 'ascending' : 'descending'}">` +
+    `<a href="?sort=${key}&amp;order=${ascending ? 'desc' : 'asc'}">${label}` +
+    `<span aria-hidden="true">${ascending ? ' ↑' : ' ↓'}</span></a></th>`
+  );
+}
+
+const PARENT_ROW =
+  '<tr><td class="name"><a href="../" class="dir" aria-label="Parent folder">../</a></td><td class="size"></td><td class="mtime"></td></tr>';
+const EMPTY_ROW = '<tr><td class="empty" colspan="3">This folder is empty.</td></tr>';
+
+function entryRow(entry: ListingEntry): string {
+  const isDirectory = entry.type === 'directory';
+  const slash = isDirectory ? '/' : '';
+  const href = escapeHtml(`./${encodeURIComponent(entry.name)}${slash}`);
+  // dir="auto" isolates each name's direction: a right-to-left name (or a bidi
+  // override character in one) cannot reorder the text around it.
+  const link = `<a href="${href}"${isDirectory ? ' class="dir"' : ''} dir="auto">${escapeHtml(visibleName(entry.name))}${slash}</a>`;
+  const size = isDirectory ? '—' : `<data value="${entry.size}">${formatSize(entry.size)}</data>`;
+  const iso = isoTimestamp(entry.mtimeMs);
+  const mtime = iso === null ? '' : `<time datetime="${iso}">${formatDate(iso)}</time>`;
+  return `<tr><td class="name">${link}</td><td class="size">${size}</td><td class="mtime">${mtime}</td></tr>`;
+}
+
+const STYLE = `
+:root{--fg:#1f2328;--bg:#fff;--muted:#59636e;--link:#0969da;--line:#d1d9e0;--hover:#f6f8fa}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--link:#4493f8;--line:#3d444d;--hover:#151b23}}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{max-width:64rem;margin:0 auto;padding:1rem}
+h1{font-size:1.25rem;font-weight:600;margin:.25rem 0 1rem;overflow-wrap:anywhere}
+a{color:var(--link);text-decoration:none}
+a:hover,a:focus-visible{text-decoration:underline}
+table{width:100%;border-collapse:collapse}
+th,td{padding:.4rem .6rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th{font-weight:600;white-space:nowrap}
+th a{color:inherit}
+tbody tr:hover{background:var(--hover)}
+td.name{width:100%;overflow-wrap:anywhere}
+td.name a{display:block}
+.dir{font-weight:600}
+.size,.mtime{white-space:nowrap;font-variant-numeric:tabular-nums}
+td.size,td.mtime{color:var(--muted)}
+.size{text-align:right}
+.empty{color:var(--muted);font-style:italic}
+@media (max-width:40rem){body{font-size:14px}main{padding:.5rem}th,td{padding:.4rem .3rem}td.mtime{white-space:normal}}
+`;

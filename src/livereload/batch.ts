@@ -1,0 +1,96 @@
+// Turns a stream of file events into batches, so that one save, or a tool writing twenty
+// files at once, tells the pages once.
+//
+// A batch closes when no event has come for a short quiet window, or at the latest a fixed
+// time after its first event (so a process that never stops writing still gets pages
+// updated). There is no fixed delay before the first flush: a single save is announced as
+// soon as the window after it has passed.
+//
+// The window depends on what is pending. A batch of stylesheets only is applied in place by
+// the pages (no reload), so closing it early costs nothing if more files follow: the next
+// batch reloads once. A batch that will reload pages waits a little longer, because two
+// batches there mean two reloads.
+
+/** What happened to a path, as the watcher reports it. */
+export type ChangeKind = 'add' | 'change' | 'unlink';
+
+export interface BatchTiming {
+  /** Quiet window for a batch of stylesheets only (swapped in place by the pages). */
+  stylesheetQuietMs: number;
+  /** Quiet window for any other batch (pages reload). */
+  quietMs: number;
+  /** A batch is flushed at the latest this long after its first event. */
+  maxDelayMs: number;
+}
+
+/**
+ * Measured on a 2-core machine: twenty files written at once reach us within 2 ms, with gaps
+ * under 0.5 ms; twenty written one after the other (awaiting each write) arrive 2-5 ms apart.
+ * 20 ms of quiet covers both with room to spare and keeps save -> reloaded page well under
+ * 80 ms; 5 ms keeps save -> new CSS under 30 ms. The 150 ms cap is above the 65 ms such a
+ * sequential writer took.
+ */
+export const DEFAULT_BATCH_TIMING: BatchTiming = { stylesheetQuietMs: 5, quietMs: 20, maxDelayMs: 150 };
+
+export function isStylesheetPath(urlPath: string): boolean {
+  return urlPath.length > 4 && urlPath.slice(-4).toLowerCase() === '.css';
+}
+
+export class ChangeBatcher {
+  /** Pending paths, each with whether it was created during this batch. */
+  readonly #pending = new Map<string, boolean>();
+  #onlyStylesheets = true;
+  #firstEventAt = 0;
+  #lastEventAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly flush: (urlPaths: string[]) => void,
+    private readonly timing: BatchTiming = DEFAULT_BATCH_TIMING,
+  ) {}
+
+  record(urlPath: string, kind: ChangeKind): void {
+    const now = performance.now();
+    if (this.#timer === undefined) {
+      this.#firstEventAt = now;
+      this.#onlyStylesheets = true;
+    }
+    this.#lastEventAt = now;
+    this.#onlyStylesheets &&= isStylesheetPath(urlPath);
+
+    const createdInBatch = this.#pending.get(urlPath);
+    if (kind === 'unlink' && createdInBatch === true) {
+      // Created and removed within the batch (an editor's temporary file): nothing changed.
+      this.#pending.delete(urlPath);
+    } else if (createdInBatch === undefined) {
+      this.#pending.set(urlPath, kind === 'add');
+    }
+
+    this.#timer ??= setTimeout(() => this.#onTimer(), this.#quietMs());
+  }
+
+  /** Drops whatever is pending without flushing it. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending.clear();
+  }
+
+  #quietMs(): number {
+    return this.#onlyStylesheets ? this.timing.stylesheetQuietMs : this.timing.quietMs;
+  }
+
+  #onTimer(): void {
+    const flushAt = Math.min(this.#lastEventAt + this.#quietMs(), this.#firstEventAt + this.timing.maxDelayMs);
+    const remaining = flushAt - performance.now();
+    // Timers have millisecond resolution; less than that left counts as due.
+    if (remaining >= 1) {
+      this.#timer = setTimeout(() => this.#onTimer(), Math.ceil(remaining));
+      return;
+    }
+    this.#timer = undefined;
+    const urlPaths = [...this.#pending.keys()];
+    this.#pending.clear();
+    if (urlPaths.length > 0) this.flush(urlPaths);
+  }
+}

@@ -1,0 +1,130 @@
+import { realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/**
+ * Options accepted by `createHandler` and `startServer`. Each has the name of
+ * the CLI flag it mirrors (camel-cased), so `--no-listing` is `listing: false`.
+ */
+export interface Options {
+  /** Directory to serve (the positional `dir`, or `-d, --directory`). Default: `.` */
+  directory?: string;
+  /** Port to listen on. Default 8000; `0` picks any free port. */
+  port?: number;
+  /**
+   * Whether `port` was chosen by the user. When false and the port is busy,
+   * the server moves on to the next free port instead of failing.
+   */
+  strictPort?: boolean;
+  /** Address to bind (`-b, --bind`, alias `--host`). Default `localhost` (127.0.0.1 and ::1). */
+  bind?: string;
+  /** No request log. */
+  quiet?: boolean;
+  /** Serve directory listings for folders without an index. Default true. */
+  listing?: boolean;
+  /** Serve dotfiles and dot-directories. Default false (they give 404). */
+  dotfiles?: boolean;
+  /** Cache-Control max-age in seconds; undefined means `no-cache` (always revalidate). */
+  cache?: number;
+  /** Add `immutable` to Cache-Control (only meaningful with `cache`). */
+  immutable?: boolean;
+  /** Compress responses on the fly and serve precompressed `.br`/`.gz` sidecars. Default true. */
+  compress?: boolean;
+  /** Watch the directory and live-reload open pages. Default false. */
+  watch?: boolean;
+  /** Extra glob patterns the watcher ignores (in addition to `.git` and `node_modules`). */
+  ignore?: string[];
+  /** Watch by polling (network drives, WSL, containers). */
+  poll?: boolean;
+  /** Host names accepted besides localhost when bound to a loopback address. */
+  allowedHost?: string[];
+  /** Upper bound, in bytes, of file contents kept in memory. Default 64 MiB. */
+  cacheMemory?: number;
+  /** Where request log lines and notices go. Default: stdout via console.log. */
+  log?: (line: string) => void;
+}
+
+/** Options with every default filled in and the root resolved to an absolute path. */
+export interface ResolvedOptions {
+  root: string;
+  port: number;
+  strictPort: boolean;
+  bind: string;
+  quiet: boolean;
+  listing: boolean;
+  dotfiles: boolean;
+  cache: number | undefined;
+  immutable: boolean;
+  compress: boolean;
+  watch: boolean;
+  ignore: string[];
+  poll: boolean;
+  allowedHost: string[];
+  cacheMemory: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_PORT = 8000;
+export const DEFAULT_BIND = 'localhost';
+export const DEFAULT_CACHE_MEMORY = 64 * 1024 * 1024;
+
+/** A mistake the user made in flags or options: reported as one line, never a stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parsePort(value: string | number): number {
+  const text = String(value).trim();
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new UsageError(`invalid port "${value}": expected a whole number from 0 to 65535`);
+  }
+  return Number(text);
+}
+
+export function parseSeconds(value: string | number, flag: string): number {
+  const text = String(value).trim();
+  if (!/^\d{1,10}$/.test(text)) {
+    throw new UsageError(`invalid ${flag} "${value}": expected a whole number of seconds`);
+  }
+  return Number(text);
+}
+
+/** Fill defaults, check the directory, and return options the server can trust. */
+export function resolveOptions(options: Options = {}): ResolvedOptions {
+  const root = resolve(options.directory ?? '.');
+  let stat;
+  try {
+    stat = statSync(root);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new UsageError(`cannot read directory ${root}: permission denied`);
+    throw new UsageError(`directory not found: ${root}`);
+  }
+  if (!stat.isDirectory()) throw new UsageError(`not a directory: ${root}`);
+  // Symlink checks compare real paths, so the root must be one too.
+  const realRoot = realpathSync(root);
+
+  const port = options.port === undefined ? DEFAULT_PORT : parsePort(options.port);
+  const cache = options.cache === undefined ? undefined : parseSeconds(options.cache, '--cache');
+  const cacheMemory = options.cacheMemory ?? DEFAULT_CACHE_MEMORY;
+  if (!Number.isSafeInteger(cacheMemory) || cacheMemory < 0) {
+    throw new UsageError(`invalid cache memory "${options.cacheMemory}": expected a number of bytes`);
+  }
+  return {
+    root: realRoot,
+    port,
+    strictPort: options.strictPort ?? options.port !== undefined,
+    bind: options.bind?.trim() || DEFAULT_BIND,
+    quiet: options.quiet ?? false,
+    listing: options.listing ?? true,
+    dotfiles: options.dotfiles ?? false,
+    cache,
+    immutable: options.immutable ?? false,
+    compress: options.compress ?? true,
+    watch: options.watch ?? false,
+    ignore: options.ignore ?? [],
+    poll: options.poll ?? false,
+    allowedHost: options.allowedHost ?? [],
+    cacheMemory,
+    log: options.log ?? ((line) => console.log(line)),
+  };
+}

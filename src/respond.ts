@@ -1,0 +1,54 @@
+import { STATUS_CODES } from 'node:http';
+import { sep } from 'node:path';
+import { HANDLED, type Entity, type RequestContext, type StageResult } from './context.js';
+
+export const HTML_TYPE = 'text/html; charset=utf-8';
+
+/** An in-memory HTML entity (listings, error and redirect pages). */
+export function htmlEntity(html: string | Buffer, etag = ''): Entity {
+  const body = typeof html === 'string' ? Buffer.from(html) : html;
+  return { contentType: HTML_TYPE, size: body.length, etag, lastModified: '', body, file: undefined };
+}
+
+/**
+ * Answer with an error status. The body never echoes the request or names a
+ * server path. A 404 uses the root's `404.html` when there is one, and in
+ * middleware mode hands the request on to `next()` instead.
+ */
+export function fail(ctx: RequestContext, status: number): StageResult {
+  if (status === 404 && ctx.next !== undefined) {
+    ctx.next();
+    return HANDLED;
+  }
+  ctx.status = status;
+  ctx.entity = (status === 404 && customNotFoundPage(ctx)) || htmlEntity(errorPage(status));
+}
+
+/** 301 to a path on this server. `location` must already be a safe, encoded path. */
+export function redirect(ctx: RequestContext, location: string): void {
+  ctx.status = 301;
+  ctx.headers['location'] = location;
+  ctx.entity = htmlEntity(errorPage(301));
+}
+
+export function errorPage(status: number): string {
+  const text = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  return (
+    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    `<title>${text}</title></head>\n<body><h1>${text}</h1></body></html>\n`
+  );
+}
+
+function customNotFoundPage(ctx: RequestContext): Entity | undefined {
+  const { files, options } = ctx.services;
+  const found = files.lookup(options.root + (options.root.endsWith(sep) ? '' : sep) + '404.html');
+  if (typeof found !== 'object' || found.kind !== 'file' || found.body === undefined) return undefined;
+  return { ...htmlEntity(found.body), etag: '' };
+}
+
+/** Add a request header name to Vary (RFC 9110 §12.5.5), keeping names already there. */
+export function addVary(ctx: RequestContext, name: string): void {
+  const current = ctx.headers['vary'];
+  ctx.headers['vary'] = current === undefined ? name : `${String(current)}, ${name}`;
+}

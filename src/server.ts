@@ -1,0 +1,176 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { buildHandler, type Handler } from './handler.js';
+import { colorsFor, logRequests } from './log.js';
+import { resolveOptions, UsageError, type Options, type ResolvedOptions } from './options.js';
+
+export interface RunningServer {
+  /** The node:http server (it also serves connections accepted on the IPv6 loopback). */
+  server: Server;
+  handler: Handler;
+  /** The port actually bound (differs from the one asked for after a fallback or with port 0). */
+  port: number;
+  /** URLs to open on this machine. */
+  urls: { local: string[]; network: string[] };
+  /** Stop accepting, let in-flight responses finish (up to `graceMs`), then close everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** How many ports above a busy default port are tried. */
+const PORT_ATTEMPTS = 50;
+/** Limits that keep one slow or hostile client from starving the others (slowloris). */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const MAX_CONNECTIONS = 1024;
+
+/**
+ * Start serving. With the default `localhost`, the server listens on both
+ * 127.0.0.1 and ::1 (when the machine has IPv6), so `http://localhost:PORT`
+ * works however the browser resolves the name; other addresses bind as given.
+ */
+export async function startServer(options: Options = {}): Promise<RunningServer> {
+  const resolved = resolveOptions(options);
+  const handler = buildHandler(resolved);
+  await handler.ready;
+
+  const server = createHttpServer({
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Refuse ambiguous framing instead of guessing (request smuggling).
+    insecureHTTPParser: false,
+    requireHostHeader: true,
+  });
+  server.maxConnections = MAX_CONNECTIONS;
+  let warnedFull = false;
+  server.on('drop', () => {
+    if (warnedFull) return;
+    warnedFull = true;
+    resolved.log(`serve-dir: ${MAX_CONNECTIONS} connections open; refusing more until some close`);
+  });
+  const log = resolved.quiet ? undefined : logRequests(colorsFor(), resolved.log);
+  server.on('request', (req, res) => {
+    log?.(req, res);
+    handler(req, res);
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // Malformed requests get a plain 400 (or 431/408) and never reach the handler.
+    if (!socket.writable || error.code === 'ECONNRESET') return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  const { port, extra } = await listen(server, resolved);
+  return {
+    server,
+    handler,
+    port,
+    urls: urlsFor(resolved.bind, port),
+    close: (graceMs = 2000) => closeGracefully(server, extra, handler, graceMs),
+  };
+}
+
+/** Listen on the configured address, moving to the next port when the default one is busy. */
+async function listen(server: Server, options: ResolvedOptions): Promise<{ port: number; extra: NetServer | undefined }> {
+  const dualStack = options.bind === 'localhost';
+  const primary = dualStack ? '127.0.0.1' : options.bind;
+  let port = options.port;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const bound = await listenOn(server, primary, port);
+      if (!dualStack) return { port: bound, extra: undefined };
+      const extra = await listenIpv6Loopback(server, bound);
+      if (extra !== 'busy') return { port: bound, extra };
+      await new Promise<void>((done) => server.close(() => done()));
+      throw Object.assign(new Error('::1 busy'), { code: 'EADDRINUSE' });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const retry = code === 'EADDRINUSE' && (!options.strictPort || options.port === 0) && attempt < PORT_ATTEMPTS;
+      if (retry) {
+        if (options.port !== 0) port++;
+        continue;
+      }
+      throw listenError(error, options.bind, port);
+    }
+  }
+}
+
+function listenOn(server: Server | NetServer, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ host, port, exclusive: true });
+  });
+}
+
+/**
+ * A second listening socket on ::1 whose connections the HTTP server handles.
+ * 'busy' when the port is taken there; undefined when the machine has no IPv6.
+ */
+async function listenIpv6Loopback(server: Server, port: number): Promise<NetServer | undefined | 'busy'> {
+  const extra = createNetServer({ pauseOnConnect: false }, (socket) => server.emit('connection', socket));
+  try {
+    await listenOn(extra, '::1', port);
+    return extra;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return 'busy';
+    return undefined; // EADDRNOTAVAIL, EAFNOSUPPORT: no IPv6 loopback here
+  }
+}
+
+function listenError(error: unknown, bind: string, port: number): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new UsageError(`port ${port} is already in use (choose another with --port, or --port 0 for any free port)`);
+    case 'EACCES':
+      return new UsageError(`permission denied to listen on port ${port}${port < 1024 ? ' (ports below 1024 need privileges)' : ''}`);
+    case 'EADDRNOTAVAIL':
+      return new UsageError(`address not available: ${bind} is not an address of this machine`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UsageError(`cannot resolve host name: ${bind}`);
+    default:
+      return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** Local and network URLs for the banner: a wildcard bind lists every external address. */
+export function urlsFor(bind: string, port: number): { local: string[]; network: string[] } {
+  const url = (host: string) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (bind !== '0.0.0.0' && bind !== '::' && bind !== '[::]') return { local: [url(bind)], network: [] };
+  const network: string[] = [];
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.internal) continue;
+      if (address.family === 'IPv4' || (bind !== '0.0.0.0' && !address.address.startsWith('fe80:'))) network.push(url(address.address));
+    }
+  }
+  return { local: [url('localhost')], network };
+}
+
+/**
+ * Stop accepting, drop idle keep-alive connections at once, let responses in
+ * flight finish for up to `graceMs`, then cut whatever is left.
+ */
+async function closeGracefully(server: Server, extra: NetServer | undefined, handler: Handler, graceMs: number): Promise<void> {
+  await handler.close();
+  const closed = new Promise<void>((done) => server.close(() => done()));
+  extra?.close();
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}

@@ -1,0 +1,34 @@
+import { isServingEntity, type RequestContext, type StageResult } from '../context.js';
+import { evaluatePreconditions } from '../http/preconditions.js';
+import { fail } from '../respond.js';
+
+/**
+ * Conditional requests (RFC 9110 §13): 304 when the client's copy is current,
+ * 412 when a precondition fails. Compared against the representation that would
+ * be sent, so a gzip body's tag revalidates a gzip copy.
+ */
+export function checkPreconditions(ctx: RequestContext): StageResult {
+  if (!isServingEntity(ctx)) return;
+  const headers = ctx.req.headers;
+  const ifMatch = headers['if-match'];
+  const ifNoneMatch = headers['if-none-match'];
+  const ifModifiedSince = headers['if-modified-since'];
+  const ifUnmodifiedSince = headers['if-unmodified-since'];
+  if (ifMatch === undefined && ifNoneMatch === undefined && ifModifiedSince === undefined && ifUnmodifiedSince === undefined) {
+    return;
+  }
+  const entity = ctx.entity!;
+  const etag = ctx.encoded?.etag ?? entity.etag;
+  const lastModified = entity.file?.mtimeMs;
+  const outcome = evaluatePreconditions(
+    ctx.method,
+    { ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince },
+    // Generated pages have no date; their tag alone decides.
+    { etag, lastModified: lastModified === undefined ? Number.NaN : Math.floor(lastModified / 1000) * 1000 },
+  );
+  if (outcome === 'not-modified') {
+    ctx.status = 304;
+    return;
+  }
+  if (outcome === 'precondition-failed') return fail(ctx, 412);
+}

@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import { HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
+import { etagForEncoding } from '../http/etag.js';
+import type * as LiveReloadModule from '../livereload/index.js';
+import { fail } from '../respond.js';
+
+export interface LiveReloadStages {
+  /** Answers the live-reload client script and event stream. */
+  endpoint: Stage;
+  /** Adds the client script to every HTML page (files, index pages, listings, error pages). */
+  inject: Stage;
+  /** Resolves once the watcher has scanned the tree. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The live-reload stages. The module (and chokidar with it) is loaded only
+ * here, only with --watch: a plain preview never pays for it.
+ */
+export function createLiveReloadStages(services: Services): LiveReloadStages {
+  const { options } = services;
+  let module: typeof LiveReloadModule | undefined;
+  const starting = import('../livereload/index.js').then(async (loaded) => {
+    module = loaded;
+    const liveReload = await loaded.startLiveReload({
+      root: options.root,
+      ignore: options.ignore,
+      poll: options.poll,
+      log: options.quiet ? () => {} : options.log,
+    });
+    // Forget what we knew about changed files before any page is told to reload.
+    liveReload.onChange((urlPaths) => {
+      for (const urlPath of urlPaths) services.files.invalidate(options.root + urlPath);
+    });
+    services.liveReload = liveReload;
+    await liveReload.ready;
+    return liveReload;
+  });
+
+  function endpoint(ctx: RequestContext): StageResult | Promise<StageResult> {
+    if (ctx.status !== 200) return;
+    const url = ctx.req.url ?? '';
+    if (module === undefined || services.liveReload === undefined) {
+      return starting.then(() => endpoint(ctx));
+    }
+    if (!url.startsWith(module.LIVERELOAD_PREFIX)) return;
+    return services.liveReload.handle(ctx.req, ctx.res) ? HANDLED : fail(ctx, 404);
+  }
+
+  function inject(ctx: RequestContext): StageResult | Promise<StageResult> {
+    const entity = ctx.entity;
+    const liveReload = services.liveReload;
+    if (entity === undefined || liveReload === undefined || !entity.contentType.startsWith('text/html')) return;
+    if (ctx.status !== 200 && ctx.status < 400) return;
+    // A range addresses the file's own bytes; it is answered from the file, untouched.
+    if (ctx.req.headers.range !== undefined && ctx.status === 200) return;
+    const withScript = (html: Buffer) => {
+      const body = module!.injectScript(html, liveReload.scriptTag);
+      ctx.entity = {
+        ...entity,
+        body,
+        size: body.length,
+        etag: entity.etag === '' ? '' : etagForEncoding(entity.etag, 'lr'),
+        // The page is now generated: no ranges, no sidecars.
+        file: undefined,
+      };
+    };
+    if (entity.body !== undefined) return withScript(entity.body);
+    return readFile(entity.file!.absolute).then(withScript);
+  }
+
+  return {
+    endpoint,
+    inject,
+    ready: starting.then(() => undefined),
+    close: async () => {
+      const liveReload = await starting.catch(() => undefined);
+      await liveReload?.close();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { isServingEntity, type RequestContext, type StageResult } from '../context.js';
+import { ifRangeAllows } from '../http/preconditions.js';
+import { parseRangeHeader } from '../http/range.js';
+
+/**
+ * Range requests (RFC 9110 §14) on files. Ranges address the identity bytes, so
+ * a request with Range is never compressed (the compression stage leaves it
+ * alone). Generated pages (listings, injected HTML) are answered whole: their
+ * bytes are not stable across requests, so a range of them means nothing.
+ */
+export function selectRanges(ctx: RequestContext): StageResult {
+  const header = ctx.req.headers.range;
+  if (header === undefined || ctx.method !== 'GET' || !isServingEntity(ctx)) return;
+  const entity = ctx.entity!;
+  if (entity.file === undefined || ctx.encoded !== undefined) return;
+  const validators = { etag: entity.etag, lastModified: Math.floor(entity.file.mtimeMs / 1000) * 1000 };
+  const ifRange = ctx.req.headers['if-range'];
+  if (!ifRangeAllows(typeof ifRange === 'string' ? ifRange : undefined, validators)) return;
+
+  const decision = parseRangeHeader(header, entity.size);
+  if (decision.kind === 'full') return;
+  if (decision.kind === 'unsatisfiable') {
+    ctx.status = 416;
+    ctx.headers['content-range'] = `bytes */${entity.size}`;
+    ctx.entity = undefined;
+    return;
+  }
+  ctx.status = 206;
+  ctx.ranges = decision.ranges;
+}

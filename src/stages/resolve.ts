@@ -1,0 +1,63 @@
+import { sep } from 'node:path';
+import type { Entity, RequestContext, StageResult } from '../context.js';
+import type { FileEntry } from '../fs/file-cache.js';
+import { fail, redirect } from '../respond.js';
+
+/** Tried in order when a directory is requested. */
+export const INDEX_FILES = ['index.html', 'index.htm'] as const;
+
+/**
+ * File resolution: what the mapped path names now. A file becomes the entity; a
+ * directory asked for without its slash is redirected to it (so relative links
+ * inside resolve against the directory); a directory serves its index file, or
+ * is left for the listing stage in `ctx.directory`.
+ */
+export function resolveFile(ctx: RequestContext): StageResult {
+  const target = ctx.target;
+  if (ctx.status !== 200 || target === undefined) return;
+  const found = ctx.services.files.lookup(target.absolute);
+  if (found === 'not-found') return fail(ctx, 404);
+  if (found === 'forbidden') return fail(ctx, 403);
+
+  if (found.kind === 'file') {
+    // `file.txt/` names a directory that does not exist.
+    if (target.trailingSlash) return fail(ctx, 404);
+    ctx.entity = fileEntity(found);
+    return;
+  }
+  if (!target.trailingSlash) {
+    redirect(ctx, directoryLocation(target.segments, target.query));
+    return;
+  }
+  const base = target.absolute.endsWith(sep) ? target.absolute : target.absolute + sep;
+  for (const name of INDEX_FILES) {
+    const index = ctx.services.files.lookup(base + name);
+    if (index === 'forbidden') return fail(ctx, 403);
+    if (index !== 'not-found' && index.kind === 'file') {
+      ctx.entity = fileEntity(index);
+      return;
+    }
+  }
+  if (!ctx.options.listing) return fail(ctx, 404);
+  ctx.directory = found;
+}
+
+export function fileEntity(file: FileEntry): Entity {
+  return {
+    contentType: file.contentType,
+    size: file.size,
+    etag: file.etag,
+    lastModified: file.lastModified,
+    body: file.body,
+    file,
+  };
+}
+
+/**
+ * The slash form of a directory's path. Each segment is percent-encoded, so the
+ * result starts with '/' and a non-empty segment: never '//' or '/\' (which a
+ * browser would read as another host), never a CR or LF. It uses no Host header.
+ */
+export function directoryLocation(segments: readonly string[], query: string): string {
+  return `/${segments.map(encodeURIComponent).join('/')}/${query}`;
+}
