@@ -19,6 +19,8 @@ export interface Entity {
   etag: string;
   /** IMF-fixdate, or '' when there is no meaningful date (generated pages). */
   lastModified: string;
+  /** The same in ms (whole seconds), or NaN when undated: date preconditions are then ignored. */
+  lastModifiedMs: number;
   /** In-memory bytes; when undefined, `file` is streamed. */
   body: Buffer | undefined;
   /** The file behind the entity, when it is one. */

@@ -7,7 +7,7 @@ export const HTML_TYPE = 'text/html; charset=utf-8';
 /** An in-memory HTML entity (listings, error and redirect pages). */
 export function htmlEntity(html: string | Buffer, etag = ''): Entity {
   const body = typeof html === 'string' ? Buffer.from(html) : html;
-  return { contentType: HTML_TYPE, size: body.length, etag, lastModified: '', body, file: undefined };
+  return { contentType: HTML_TYPE, size: body.length, etag, lastModified: '', lastModifiedMs: Number.NaN, body, file: undefined };
 }
 
 /**

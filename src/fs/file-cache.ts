@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
-import { formatHttpDate } from '../http/dates.js';
+import { formatHttpDate, lastModifiedFromMtime } from '../http/dates.js';
 import { makeEtag } from '../http/etag.js';
 import { contentTypeFor } from './content-type.js';
 import { isInside } from './map-path.js';
@@ -18,7 +18,9 @@ export interface FileEntry {
   mtimeMs: number;
   /** Strong validator: differs whenever the bytes can differ. */
   etag: string;
-  /** IMF-fixdate of the modification time. */
+  /** Last-Modified as a validator: whole seconds, never later than when we looked (RFC 9110 §8.8.2.1). */
+  lastModifiedMs: number;
+  /** The same, as an IMF-fixdate. */
   lastModified: string;
   /** Content-Type for files (with charset for text), '' for directories. */
   contentType: string;
@@ -124,6 +126,7 @@ export class FileCache {
   private fill(absolute: string, stats: BigIntStats, statKey: string): FileEntry {
     const now = Date.now();
     const mtimeMs = Number(stats.mtimeMs);
+    const lastModifiedMs = lastModifiedFromMtime(mtimeMs, now);
     const changedMs = Math.max(mtimeMs, Number(stats.ctimeMs));
     const settled = now - changedMs >= RACY_WINDOW_MS;
     const size = Number(stats.size);
@@ -136,14 +139,19 @@ export class FileCache {
       contentHash = createHash('sha1').update(body).digest('base64url').slice(0, 12);
     }
     // Large files are not hashed (that would read them whole); the inode joins
-    // size and mtime so a replaced file gets a new tag even with equal times.
+    // size and mtime so a replaced file gets a new tag even with equal times, and
+    // the ctime so does one rewritten in place with its mtime restored (`touch -r`,
+    // `rsync --inplace -t`): the ctime moves on every write and no program can set
+    // it back. (On a file system whose clock ticks in whole seconds, two writes in
+    // one tick still look alike; only reading the bytes could tell them apart.)
     const entry: FileEntry = {
       kind: stats.isDirectory() ? 'directory' : 'file',
       absolute,
       size: body?.length ?? size,
       mtimeMs,
-      etag: makeEtag(body?.length ?? size, stats.mtimeNs, contentHash ?? stats.ino.toString(36)),
-      lastModified: formatHttpDate(mtimeMs),
+      etag: makeEtag(body?.length ?? size, stats.mtimeNs, contentHash ?? `${stats.ino.toString(36)}_${stats.ctimeNs.toString(36)}`),
+      lastModifiedMs,
+      lastModified: formatHttpDate(lastModifiedMs),
       contentType: stats.isDirectory() ? '' : contentTypeFor(absolute),
       body,
     };

@@ -18,9 +18,9 @@
 //   POSIX time can name: rounding it into the next day would make a file modified at
 //   00:00:00 look unmodified since.
 
-const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
-const LONG_DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
-const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+const DAY_NAMES: readonly string[] = 'Sun Mon Tue Wed Thu Fri Sat'.split(' ');
+const LONG_DAY_NAMES: readonly string[] = 'Sunday Monday Tuesday Wednesday Thursday Friday Saturday'.split(' ');
+const MONTH_NAMES: readonly string[] = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
 
 const MS_PER_DAY = 86_400_000;
 /** 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the span a 4DIGIT year can write. */
@@ -48,7 +48,7 @@ export function parseHttpDate(value: string, now?: number): number | undefined {
 /** "Sun, 06 Nov 1994 08:49:37 GMT" */
 function parseImfFixdate(text: string): number | undefined {
   if (text.length !== 29) return undefined;
-  if (!DAY_NAMES.includes(text.slice(0, 3) as (typeof DAY_NAMES)[number])) return undefined;
+  if (!DAY_NAMES.includes(text.slice(0, 3))) return undefined;
   if (text[4] !== ' ' || text[7] !== ' ' || text[11] !== ' ' || text[16] !== ' ' || text[25] !== ' ') return undefined;
   if (!text.endsWith('GMT')) return undefined;
   return toEpochMs(readDigits(text, 12, 4), monthIndex(text, 8), readDigits(text, 5, 2), text, 17);
@@ -56,9 +56,9 @@ function parseImfFixdate(text: string): number | undefined {
 
 /** "Sunday, 06-Nov-94 08:49:37 GMT" */
 function parseRfc850Date(text: string, now: number | undefined): number | undefined {
-  const comma = text.indexOf(',');
-  if (comma < 6 || comma > 9) return undefined;
-  if (!LONG_DAY_NAMES.includes(text.slice(0, comma) as (typeof LONG_DAY_NAMES)[number])) return undefined;
+  const comma = text.lastIndexOf(',', 9); // after "Sunday" (6) to "Wednesday" (9)
+  if (comma < 6) return undefined;
+  if (!LONG_DAY_NAMES.includes(text.slice(0, comma))) return undefined;
   const rest = comma + 2; // "06-Nov-94 08:49:37 GMT" is 22 characters
   if (text.length !== rest + 22 || text[comma + 1] !== ' ') return undefined;
   if (text[rest + 2] !== '-' || text[rest + 6] !== '-' || text[rest + 9] !== ' ' || text[rest + 18] !== ' ') {
@@ -74,7 +74,7 @@ function parseRfc850Date(text: string, now: number | undefined): number | undefi
 /** "Sun Nov  6 08:49:37 1994": the day is 2DIGIT or SP DIGIT. */
 function parseAsctimeDate(text: string): number | undefined {
   if (text.length !== 24) return undefined;
-  if (!DAY_NAMES.includes(text.slice(0, 3) as (typeof DAY_NAMES)[number])) return undefined;
+  if (!DAY_NAMES.includes(text.slice(0, 3))) return undefined;
   if (text[7] !== ' ' || text[10] !== ' ' || text[19] !== ' ') return undefined;
   const day = text[8] === ' ' ? readDigits(text, 9, 1) : readDigits(text, 8, 2);
   return toEpochMs(readDigits(text, 20, 4), monthIndex(text, 4), day, text, 11);
@@ -107,7 +107,7 @@ function toEpochMs(year: number, month: number, day: number, text: string, at: n
 }
 
 function monthIndex(text: string, at: number): number {
-  return MONTH_NAMES.indexOf(text.slice(at, at + 3) as (typeof MONTH_NAMES)[number]);
+  return MONTH_NAMES.indexOf(text.slice(at, at + 3));
 }
 
 /** The non-negative integer written by exactly `count` ASCII digits at `at`, or -1. */
@@ -139,7 +139,7 @@ function daysFromCivil(year: number, month: number, day: number): number {
   const y = month < 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yearOfEra = y - era * 400;
-  const monthFromMarch = (month + 9) % 12;
+  const monthFromMarch = (month + 10) % 12;
   const dayOfYear = Math.floor((153 * monthFromMarch + 2) / 5) + day - 1;
   const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
   return era * 146_097 + dayOfEra - 719_468;

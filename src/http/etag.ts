@@ -6,9 +6,9 @@
 //   etagc      = %x21 / %x23-7E / obs-text
 //
 // The tags made here have the shape "SIZE-MTIME[.EXTRA][-CODING]" (hex size, hex mtime in
-// nanoseconds). EXTRA and CODING are escaped so that neither can contain "-" or ".", which
-// keeps every (extra, coding) pair distinct: the identity tag of one file can never equal
-// the br tag of another variant of it.
+// nanoseconds). EXTRA and CODING are escaped so that neither can contain "-" or ".", so no two
+// (extra, coding) pairs for the same file give the same tag: the identity tag made with extra
+// "br" is not the br tag made without it.
 
 /**
  * A strong entity tag for bytes identified by their size and modification time in nanoseconds,
@@ -55,18 +55,21 @@ export function strongMatch(a: string, b: string): boolean {
  * weak. Used for If-None-Match, where "good enough for a cache" is the question.
  */
 export function weakMatch(a: string, b: string): boolean {
-  const opaqueA = isWeak(a) ? a.slice(2) : a;
-  const opaqueB = isWeak(b) ? b.slice(2) : b;
-  return opaqueA === opaqueB && isEntityTag(opaqueA);
+  return isEntityTag(a) && isEntityTag(b) && opaqueTag(a) === opaqueTag(b);
+}
+
+function opaqueTag(etag: string): string {
+  return isWeak(etag) ? etag.slice(2) : etag;
 }
 
 /**
  * Does an If-Match / If-None-Match field value (RFC 9110 §13.1.1, §13.1.2) name `etag`?
  *   If-Match = "*" / #entity-tag
  * "*" matches any current representation, but only as the whole value: inside a list it is not
- * an entity-tag and is skipped like any other malformed member (nginx reads it the same way).
+ * an entity-tag and is skipped like any other malformed member.
  * A malformed member is skipped up to the next comma; since an opaque-tag may itself contain
- * commas, members are scanned one by one rather than split. One pass, no allocation.
+ * commas, members are scanned one by one rather than split. One pass over the header.
+ * `etag` is the current representation's tag, assumed well-formed.
  */
 export function listMatches(header: string, etag: string, comparison: 'strong' | 'weak'): boolean {
   const trimmedStart = skipOws(header, 0);
@@ -74,8 +77,8 @@ export function listMatches(header: string, etag: string, comparison: 'strong' |
     return true;
   }
   if (comparison === 'strong' && isWeak(etag)) return false;
-  // For the weak comparison only the opaque-tags are compared.
-  const wanted = isWeak(etag) ? etag.slice(2) : etag;
+  // Members are compared by opaque-tag; whether a weak one may match was decided above or below.
+  const wanted = opaqueTag(etag);
 
   let i = trimmedStart;
   while (i < header.length) {
@@ -84,34 +87,40 @@ export function listMatches(header: string, etag: string, comparison: 'strong' |
       i++; // empty list elements are allowed (RFC 9110 §5.6.1.2)
       continue;
     }
-    const tagEnd = scanEntityTag(header, i);
-    const afterTag = tagEnd < 0 ? -1 : skipOws(header, tagEnd);
-    if (afterTag < 0 || (afterTag < header.length && header.charCodeAt(afterTag) !== 0x2c)) {
-      const nextComma = header.indexOf(',', i);
-      if (nextComma < 0) return false;
-      i = nextComma + 1;
+    const scanned = scanEntityTag(header, i);
+    // Where the member ends, or where it stopped being well-formed.
+    const stop = scanned < 0 ? ~scanned : skipOws(header, scanned);
+    const wellFormed = scanned >= 0 && (stop === header.length || header.charCodeAt(stop) === 0x2c);
+    if (wellFormed) {
+      const memberIsWeak = header.startsWith('W/', i);
+      const opaqueStart = memberIsWeak ? i + 2 : i;
+      const compared = !(comparison === 'strong' && memberIsWeak);
+      if (compared && scanned - opaqueStart === wanted.length && header.startsWith(wanted, opaqueStart)) return true;
+      i = stop;
       continue;
     }
-    const memberIsWeak = header.startsWith('W/', i);
-    if (!(comparison === 'strong' && memberIsWeak)) {
-      const opaqueStart = memberIsWeak ? i + 2 : i;
-      if (tagEnd - opaqueStart === wanted.length && header.startsWith(wanted, opaqueStart)) return true;
-    }
-    i = afterTag;
+    // A malformed member runs to the first comma after the point where it went wrong (not the
+    // first after its start, which may sit inside its quotes); that also keeps this one pass.
+    const nextComma = header.indexOf(',', stop);
+    if (nextComma < 0) return false;
+    i = nextComma + 1;
   }
   return false;
 }
 
-/** Index just past the entity-tag starting at `at`, or -1 if none starts there. */
+/**
+ * Scans the entity-tag starting at `at`. Returns the index just past it, or, when there is
+ * none, the bitwise complement (~, always negative) of the index where the grammar failed.
+ */
 function scanEntityTag(text: string, at: number): number {
   let i = text.startsWith('W/', at) ? at + 2 : at;
-  if (text.charCodeAt(i) !== 0x22 /* DQUOTE */) return -1;
+  if (text.charCodeAt(i) !== 0x22 /* DQUOTE */) return ~i;
   for (i++; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === 0x22) return i + 1;
-    if (!isEtagc(code)) return -1;
+    if (!isEtagc(code)) return ~i;
   }
-  return -1;
+  return ~i;
 }
 
 /** etagc = %x21 / %x23-7E / obs-text (%x80-FF) */

@@ -45,17 +45,19 @@ export function multipartLayout(
 ): MultipartLayout {
   if (!BOUNDARY.test(boundary)) throw new RangeError(`Invalid multipart boundary: ${JSON.stringify(boundary)}`);
   if (ranges.length === 0) throw new RangeError('A multipart body needs at least one part');
-  if (!FIELD_VALUE.test(partContentType)) throw new RangeError(`Invalid Content-Type: ${JSON.stringify(partContentType)}`);
+  if (!FIELD_VALUE.test(partContentType)) {
+    throw new RangeError(`Invalid Content-Type: ${JSON.stringify(partContentType)}`);
+  }
 
   const typeLine = partContentType === '' ? '' : `Content-Type: ${partContentType}\r\n`;
   let contentLength = 0;
   const parts = ranges.map((range, index) => {
-    if (!(Number.isSafeInteger(range.start) && range.start >= 0 && range.start <= range.end && range.end < size)) {
-      throw new RangeError(`Range ${range.start}-${range.end} is outside a representation of ${size} bytes`);
-    }
+    const { start, end } = range;
+    const inside = Number.isSafeInteger(start) && start >= 0 && start <= end && end < size;
+    if (!inside) throw new RangeError(`Range ${start}-${end} is outside ${size} bytes`);
     const delimiter = index === 0 ? `--${boundary}\r\n` : `\r\n--${boundary}\r\n`;
     const head = Buffer.from(`${delimiter}${typeLine}Content-Range: ${contentRange(range, size)}\r\n\r\n`, 'latin1');
-    contentLength += head.length + (range.end - range.start + 1);
+    contentLength += head.length + (end - start + 1);
     return { head, range };
   });
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1');

@@ -65,23 +65,24 @@ const LONGEST_KEPT_NAME = 'identity'.length;
 function parseAcceptEncoding(header: string, available: readonly Coding[]): Map<string, number> {
   const weights = new Map<string, number>();
 
-  let memberStart = 0;
-  while (memberStart <= header.length) {
-    const comma = header.indexOf(',', memberStart);
+  let i = 0;
+  while (i < header.length) {
+    const code = header.charCodeAt(i);
+    if (code === 0x2c /* , */ || code === 0x20 || code === 0x09) {
+      i++; // OWS, and empty list elements (RFC 9110 §5.6.1.2)
+      continue;
+    }
+    const nameEnd = skipToken(header, i, header.length);
+    const comma = header.indexOf(',', nameEnd);
     const memberEnd = comma < 0 ? header.length : comma;
-
-    const nameStart = skipOws(header, memberStart, memberEnd);
-    const nameEnd = skipToken(header, nameStart, memberEnd);
-    if (nameEnd > nameStart && nameEnd - nameStart <= LONGEST_KEPT_NAME) {
-      let name = header.slice(nameStart, nameEnd).toLowerCase();
+    if (nameEnd > i && nameEnd - i <= LONGEST_KEPT_NAME) {
+      let name = header.slice(i, nameEnd).toLowerCase();
       if (name === 'x-gzip') name = 'gzip';
       const weight = parseWeight(header, nameEnd, memberEnd);
       const kept = name === 'identity' || name === '*' || (available as readonly string[]).includes(name);
       if (kept && weight !== undefined) weights.set(name, Math.min(weight, weights.get(name) ?? weight));
     }
-
-    if (comma < 0) break;
-    memberStart = comma + 1;
+    i = memberEnd;
   }
   return weights;
 }

@@ -15,7 +15,11 @@ import { listMatches, strongMatch } from './etag.js';
 export interface Validators {
   /** The entity-tag of the selected representation, quoted (e.g. "\"1a-2b\""). */
   etag: string;
-  /** Last-Modified in ms since the epoch; whole seconds (finer precision is ignored). */
+  /**
+   * Last-Modified in ms since the epoch; whole seconds (finer precision is ignored). NaN when
+   * the representation has no modification date (a generated page): the date conditions are
+   * then ignored, as §13.1.3 and §13.1.4 require, and If-Range dates never match.
+   */
   lastModified: number;
 }
 
@@ -29,7 +33,7 @@ export interface PreconditionHeaders {
 export type PreconditionOutcome = 'proceed' | 'not-modified' | 'precondition-failed';
 
 /** The result of one precondition: the header was absent (or ignored), or it evaluated true/false. */
-type Condition = 'absent' | 'true' | 'false';
+export type Condition = 'absent' | 'true' | 'false';
 
 /**
  * RFC 9110 §13.2.2, in its order:
@@ -89,18 +93,20 @@ export function checkIfNoneMatch(header: string | undefined, etag: string): Cond
  * §13.1.4 If-Unmodified-Since: false if the representation was modified after the date.
  * "A recipient MUST ignore the If-Unmodified-Since header field if the received field value is
  * not a valid HTTP-date (including when the field value appears to be a list of dates)."
- * (The caller ignores it when If-Match is present, as the same section requires.)
+ * It is also ignored without a modification date (NaN), and, as the same section requires,
+ * when If-Match is present (evaluatePreconditions sees to that).
  */
 export function checkIfUnmodifiedSince(header: string | undefined, lastModified: number): Condition {
   const value = presentValue(header);
-  const date = value === undefined ? undefined : parseHttpDate(value);
+  const date = value === undefined || Number.isNaN(lastModified) ? undefined : parseHttpDate(value);
   if (date === undefined) return 'absent';
   return wholeSeconds(lastModified) <= date ? 'true' : 'false';
 }
 
 /**
  * §13.1.3 If-Modified-Since: false (not modified) if Last-Modified is "earlier or equal to the
- * date provided". Invalid dates and lists of dates are ignored, as the section requires.
+ * date provided". Invalid dates, lists of dates, and a representation without a modification
+ * date (NaN) are ignored, as the section requires.
  *
  * A date later than `now` is also ignored. RFC 9110 no longer says so outright (RFC 2616 §14.25
  * called such a date invalid), but the evaluation is a SHOULD, and a 200 is always a correct
@@ -110,7 +116,7 @@ export function checkIfUnmodifiedSince(header: string | undefined, lastModified:
  */
 export function checkIfModifiedSince(header: string | undefined, lastModified: number, now: number): Condition {
   const value = presentValue(header);
-  const date = value === undefined ? undefined : parseHttpDate(value);
+  const date = value === undefined || Number.isNaN(lastModified) ? undefined : parseHttpDate(value);
   if (date === undefined || date > now) return 'absent';
   return wholeSeconds(lastModified) <= date ? 'false' : 'true';
 }
@@ -125,7 +131,7 @@ export function checkIfModifiedSince(header: string | undefined, lastModified: n
  *
  * An exact date is only safe if Last-Modified is a strong validator (§8.8.2.2), i.e. the file
  * did not change twice within that second. That cannot be known from mtime alone; this
- * function treats it as usable, as Go and nginx do. Clients prefer the entity-tag when they
+ * function treats it as usable, as Go's net/http does. Clients prefer the entity-tag when they
  * have one, and ours changes with every nanosecond of mtime.
  */
 export function ifRangeAllows(ifRange: string | undefined, validators: Validators): boolean {

@@ -18,19 +18,25 @@ export function escapeHtml(text: string): string {
   return text.replace(HTML_SPECIAL, (character) => HTML_ESCAPES[character] as string);
 }
 
-/** C0 controls and DEL: legal in POSIX file names, invisible or garbling when printed. */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+/**
+ * Characters that are legal in a file name but make it lie about itself:
+ * C0 controls and DEL (a newline or a terminal escape in a name), and the
+ * explicit bidi embeddings, overrides and isolates (U+202A–U+202E,
+ * U+2066–U+2069), with which `\u202Egnp.exe` reads as `exe.png`.
+ */
+const DECEPTIVE_CHARACTERS = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
- * A file name as a person should see it: control characters (a newline or an
- * escape in a name) become their visible Unicode "control pictures" (U+2400
- * block), so a name cannot disguise itself or break the layout. Only for
- * display; links use the exact name.
+ * A file name as a person should see it: control characters become their
+ * Unicode "control pictures" (U+2400 block: a newline shows as ␊) and bidi
+ * controls become U+FFFD, so a name cannot disguise itself or break the layout.
+ * Only for display; links use the exact name.
  */
 export function visibleName(name: string): string {
-  return name.replace(CONTROL_CHARACTERS, (character) => {
+  return name.replace(DECEPTIVE_CHARACTERS, (character) => {
     const code = character.charCodeAt(0);
-    return String.fromCharCode(code === 0x7f ? 0x2421 : 0x2400 + code);
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    return code === 0x7f ? '\u2421' : '\ufffd';
   });
 }
 

@@ -17,7 +17,8 @@ export interface ListingPage {
  * Every link is relative, so the page works behind any prefix or host: entries
  * are `./` + the percent-encoded name (the `./` keeps a name like `a:b` from
  * reading as a URL scheme), ancestors are `../` chains. Names are escaped for
- * HTML everywhere they appear and shown with control characters made visible.
+ * HTML everywhere they appear, and shown with control and bidi-override
+ * characters made visible (see `visibleName`).
  */
 export function renderListingHtml(page: ListingPage): string {
   const segments = pathSegments(page.urlPath);
@@ -33,7 +34,6 @@ export function renderListingHtml(page: ListingPage): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>Index of ${escapeHtml(visibleName(page.urlPath))}</title>
-<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>
@@ -100,13 +100,19 @@ function entryRow(entry: ListingEntry): string {
   const isDirectory = entry.type === 'directory';
   const slash = isDirectory ? '/' : '';
   const href = escapeHtml(`./${encodeURIComponent(entry.name)}${slash}`);
-  // dir="auto" isolates each name's direction: a right-to-left name (or a bidi
-  // override character in one) cannot reorder the text around it.
+  // dir="auto" gives each name its own direction, isolated: a right-to-left
+  // name reads right to left and cannot reorder the text around it.
   const link = `<a href="${href}"${isDirectory ? ' class="dir"' : ''} dir="auto">${escapeHtml(visibleName(entry.name))}${slash}</a>`;
   const size = isDirectory ? '—' : `<data value="${entry.size}">${formatSize(entry.size)}</data>`;
-  const iso = isoTimestamp(entry.mtimeMs);
-  const mtime = iso === null ? '' : `<time datetime="${iso}">${formatDate(iso)}</time>`;
-  return `<tr><td class="name">${link}</td><td class="size">${size}</td><td class="mtime">${mtime}</td></tr>`;
+  return `<tr><td class="name">${link}</td><td class="size">${size}</td><td class="mtime">${modified(entry.mtimeMs)}</td></tr>`;
+}
+
+/** Date and time in their own spans: a narrow screen may wrap between them, never inside either. */
+function modified(mtimeMs: number): string {
+  const iso = isoTimestamp(mtimeMs);
+  if (iso === null) return '';
+  const [day, time] = formatDate(iso).split(' ');
+  return `<time datetime="${iso}"><span>${day}</span> <span>${time}</span></time>`;
 }
 
 const STYLE = `
@@ -127,9 +133,9 @@ tbody tr:hover{background:var(--hover)}
 td.name{width:100%;overflow-wrap:anywhere}
 td.name a{display:block}
 .dir{font-weight:600}
-.size,.mtime{white-space:nowrap;font-variant-numeric:tabular-nums}
+.size,.mtime,.mtime span{white-space:nowrap;font-variant-numeric:tabular-nums}
 td.size,td.mtime{color:var(--muted)}
 .size{text-align:right}
 .empty{color:var(--muted);font-style:italic}
-@media (max-width:40rem){body{font-size:14px}main{padding:.5rem}th,td{padding:.4rem .3rem}td.mtime{white-space:normal}}
+@media (max-width:40rem){body{font-size:14px}main{padding:.5rem}th,td{padding:.4rem .3rem}.mtime{white-space:normal}}
 `;

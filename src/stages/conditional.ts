@@ -18,13 +18,11 @@ export function checkPreconditions(ctx: RequestContext): StageResult {
     return;
   }
   const entity = ctx.entity!;
-  const etag = ctx.encoded?.etag ?? entity.etag;
-  const lastModified = entity.file?.mtimeMs;
   const outcome = evaluatePreconditions(
     ctx.method,
     { ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince },
-    // Generated pages have no date; their tag alone decides.
-    { etag, lastModified: lastModified === undefined ? Number.NaN : Math.floor(lastModified / 1000) * 1000 },
+    // Generated pages have no date (NaN): their tag alone decides.
+    { etag: ctx.encoded?.etag ?? entity.etag, lastModified: entity.lastModifiedMs },
   );
   if (outcome === 'not-modified') {
     ctx.status = 304;

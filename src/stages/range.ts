@@ -1,6 +1,6 @@
 import { isServingEntity, type RequestContext, type StageResult } from '../context.js';
 import { ifRangeAllows } from '../http/preconditions.js';
-import { parseRangeHeader } from '../http/range.js';
+import { parseRangeHeader, unsatisfiedContentRange } from '../http/range.js';
 
 /**
  * Range requests (RFC 9110 §14) on files. Ranges address the identity bytes, so
@@ -13,7 +13,7 @@ export function selectRanges(ctx: RequestContext): StageResult {
   if (header === undefined || ctx.method !== 'GET' || !isServingEntity(ctx)) return;
   const entity = ctx.entity!;
   if (entity.file === undefined || ctx.encoded !== undefined) return;
-  const validators = { etag: entity.etag, lastModified: Math.floor(entity.file.mtimeMs / 1000) * 1000 };
+  const validators = { etag: entity.etag, lastModified: entity.lastModifiedMs };
   const ifRange = ctx.req.headers['if-range'];
   if (!ifRangeAllows(typeof ifRange === 'string' ? ifRange : undefined, validators)) return;
 
@@ -21,7 +21,7 @@ export function selectRanges(ctx: RequestContext): StageResult {
   if (decision.kind === 'full') return;
   if (decision.kind === 'unsatisfiable') {
     ctx.status = 416;
-    ctx.headers['content-range'] = `bytes */${entity.size}`;
+    ctx.headers['content-range'] = unsatisfiedContentRange(entity.size);
     ctx.entity = undefined;
     return;
   }

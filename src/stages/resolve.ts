@@ -48,6 +48,7 @@ export function fileEntity(file: FileEntry): Entity {
     size: file.size,
     etag: file.etag,
     lastModified: file.lastModified,
+    lastModifiedMs: file.lastModifiedMs,
     body: file.body,
     file,
   };

@@ -49,6 +49,17 @@ beforeAll(async () => {
   await symlink('loop-b', join(root, 'loop-a'));
   await symlink('loop-a', join(root, 'loop-b'));
 
+  // A name that is not valid UTF-8 (Linux allows any bytes but '/' and NUL).
+  if (process.platform === 'linux') {
+    await mkdir(join(base, 'latin1'));
+    closeSync(openSync(Buffer.concat([Buffer.from(join(base, 'latin1', 'caf')), Buffer.from([0xe9])]), 'w'));
+    await writeFile(join(base, 'latin1', 'café'), '');
+  }
+
+  await mkdir(join(base, 'many'));
+  for (let i = 0; i < 10_000; i++) closeSync(openSync(join(base, 'many', `file-${i}.txt`), 'w'));
+  await writeFile(join(base, 'many', 'file-5000.txt'), 'five thousand');
+
   // A socket is neither file nor directory.
   socketServer = createServer();
   await new Promise<void>((resolve) => socketServer.listen(join(root, 'socket'), resolve));
@@ -62,7 +73,12 @@ afterAll(async () => {
 const names = (entries: ListingEntry[]) => entries.map((entry) => entry.name).sort();
 const byName = (entries: ListingEntry[], name: string) => entries.find((entry) => entry.name === name);
 
-describe('readDirectory', () => {
+// Stats run synchronously in slices while the file system is fast, on the
+// thread pool otherwise: both ways must list the same.
+describe.each([
+  ['synchronous slices', {}],
+  ['the thread pool', { syncSliceMs: 0 }],
+])('readDirectory, stat’ing in %s', (_mode, statMode) => {
   it.each([
     [false, ['.well-known', 'hello.txt', 'link-to-dir', 'link-to-dotfile', 'link-to-file', 'link-to-root', 'sub']],
     [
@@ -70,7 +86,7 @@ describe('readDirectory', () => {
       ['.env', '.git', '.well-known', 'hello.txt', 'link-to-dir', 'link-to-dotfile', 'link-to-file', 'link-to-root', 'sub'],
     ],
   ])('lists the root with dotfiles %s; escaping, broken and looping links and sockets are left out', async (dotfiles, expected) => {
-    expect(names(await readDirectory(root, { root, dotfiles }))).toEqual(expected);
+    expect(names(await readDirectory(root, { root, dotfiles, ...statMode }))).toEqual(expected);
   });
 
   it.each([
@@ -78,18 +94,18 @@ describe('readDirectory', () => {
     [false, ['inner.txt', 'link-up-inside']],
     [true, ['.profile', '.well-known', 'inner.txt', 'link-up-inside']],
   ])('lists a subfolder with dotfiles %s; a link climbing out of the root is left out', async (dotfiles, expected) => {
-    expect(names(await readDirectory(join(root, 'sub'), { root, dotfiles }))).toEqual(expected);
+    expect(names(await readDirectory(join(root, 'sub'), { root, dotfiles, ...statMode }))).toEqual(expected);
   });
 
   it('reports sizes and modification times; folders have size 0', async () => {
-    const entries = await readDirectory(root, { root, dotfiles: false });
+    const entries = await readDirectory(root, { root, dotfiles: false, ...statMode });
     expect(byName(entries, 'hello.txt')).toEqual({ name: 'hello.txt', type: 'file', size: 5, mtimeMs: JAN_2020.getTime() });
     const sub = byName(entries, 'sub');
     expect(sub).toEqual({ name: 'sub', type: 'directory', size: 0, mtimeMs: (await stat(join(root, 'sub'))).mtimeMs });
   });
 
   it('reports a symlink as what it points to: its type, size and time, not the link’s', async () => {
-    const entries = await readDirectory(root, { root, dotfiles: false });
+    const entries = await readDirectory(root, { root, dotfiles: false, ...statMode });
     expect(byName(entries, 'link-to-file')).toEqual({ name: 'link-to-file', type: 'file', size: 5, mtimeMs: JAN_2020.getTime() });
     expect(byName(entries, 'link-to-dir')).toMatchObject({ type: 'directory', size: 0 });
     expect(byName(entries, 'link-to-root')).toMatchObject({ type: 'directory', size: 0 });
@@ -97,17 +113,13 @@ describe('readDirectory', () => {
   });
 
   it('accepts the directory with a trailing separator', async () => {
-    expect(names(await readDirectory(root + sep, { root, dotfiles: false }))).toEqual(
-      names(await readDirectory(root, { root, dotfiles: false })),
+    expect(names(await readDirectory(root + sep, { root, dotfiles: false, ...statMode }))).toEqual(
+      names(await readDirectory(root, { root, dotfiles: false, ...statMode })),
     );
   });
 
   it.runIf(process.platform === 'linux')('leaves out a name that is not valid UTF-8 (no URL could ask for it)', async () => {
-    const dir = join(base, 'latin1');
-    await mkdir(dir);
-    closeSync(openSync(Buffer.concat([Buffer.from(`${dir}${sep}caf`), Buffer.from([0xe9])]), 'w'));
-    await writeFile(join(dir, 'café'), '');
-    expect(names(await readDirectory(dir, { root: base, dotfiles: false }))).toEqual(['café']);
+    expect(names(await readDirectory(join(base, 'latin1'), { root: base, dotfiles: false, ...statMode }))).toEqual(['café']);
   });
 
   it.each([
@@ -115,16 +127,11 @@ describe('readDirectory', () => {
     ['a file', () => join(root, 'hello.txt'), 'ENOTDIR'],
     ['a broken link', () => join(root, 'broken'), 'ENOENT'],
   ])('throws the readdir error for %s', async (_label, dir, code) => {
-    await expect(readDirectory(dir(), { root, dotfiles: false })).rejects.toMatchObject({ code });
+    await expect(readDirectory(dir(), { root, dotfiles: false, ...statMode })).rejects.toMatchObject({ code });
   });
 
   it('lists 10,000 files', async () => {
-    const dir = join(base, 'many');
-    await mkdir(dir);
-    for (let i = 0; i < 10_000; i++) closeSync(openSync(join(dir, `file-${i}.txt`), 'w'));
-    await writeFile(join(dir, 'file-5000.txt'), 'five thousand');
-
-    const entries = await readDirectory(dir, { root: base, dotfiles: false });
+    const entries = await readDirectory(join(base, 'many'), { root: base, dotfiles: false, ...statMode });
 
     expect(entries).toHaveLength(10_000);
     expect(new Set(entries.map((entry) => entry.name)).size).toBe(10_000);

@@ -83,6 +83,13 @@ describe('visibleName', () => {
     ['delete\u007f', 'delete\u2421'],
     ['\r\n', '\u240d\u240a'],
     ['e\u0301 中文 😀', 'e\u0301 中文 😀'],
+    // Bidi overrides would make this read "exe.png".
+    ['\u202Egnp.exe', '\ufffdgnp.exe'],
+    ['a\u202Ab\u202Bc\u202Cd\u202De', 'a\ufffdb\ufffdc\ufffdd\ufffde'],
+    ['\u2066x\u2067y\u2068z\u2069', '\ufffdx\ufffdy\ufffdz\ufffd'],
+    // Right-to-left text and the weak marks it needs are left alone.
+    ['تقرير.pdf', 'تقرير.pdf'],
+    ['\u200Fעברית\u200E', '\u200Fעברית\u200E'],
   ])('%j is shown as %j', (name, expected) => {
     expect(visibleName(name)).toBe(expected);
   });

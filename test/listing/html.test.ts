@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ListingEntry } from '../../src/fs/read-directory.js';
 import { renderListingHtml, type ListingPage } from '../../src/listing/html.js';
 import type { SortSpec } from '../../src/listing/sort.js';
+import { HOSTILE_NAMES, unescapeAttribute } from './support.js';
 
 const NAME_ASC: SortSpec = { key: 'name', order: 'asc' };
 const MAY_2024 = Date.UTC(2024, 4, 1, 9, 30, 15);
@@ -16,56 +17,12 @@ function rows(html: string): string[] {
   return body.split('\n').filter((row) => row.startsWith('<tr>'));
 }
 
-/** Undo HTML escaping of an attribute value, as a browser does. */
-function unescapeAttribute(value: string): string {
-  return value.replace(/&(amp|lt|gt|quot|#39);/g, (_, entity: string) =>
-    ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[entity] as string,
-  );
-}
-
 function nameLink(row: string): { href: string; text: string } {
   const match = /<td class="name"><a href="([^"]*)"[^>]*>([^<]*)<\/a><\/td>/.exec(row);
   if (match === null) throw new Error(`no name link in ${row}`);
   return { href: match[1] as string, text: match[2] as string };
 }
 
-// [name on disk, escaped text shown, href attribute as written]
-const HOSTILE_NAMES: [string, string, string][] = [
-  ['<script>alert(1)', '&lt;script&gt;alert(1)', './%3Cscript%3Ealert(1)'],
-  ['<img src=x onerror=alert(1)>', '&lt;img src=x onerror=alert(1)&gt;', './%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E'],
-  ['say "hi"', 'say &quot;hi&quot;', './say%20%22hi%22'],
-  ['" onmouseover="alert(1)', '&quot; onmouseover=&quot;alert(1)', './%22%20onmouseover%3D%22alert(1)'],
-  ["it's", 'it&#39;s', './it&#39;s'],
-  ["' onclick='x", '&#39; onclick=&#39;x', './&#39;%20onclick%3D&#39;x'],
-  ['Tom & Jerry', 'Tom &amp; Jerry', './Tom%20%26%20Jerry'],
-  ['&amp;', '&amp;amp;', './%26amp%3B'],
-  ['what?', 'what?', './what%3F'],
-  ['c#', 'c#', './c%23'],
-  ['#top', '#top', './%23top'],
-  ['100%', '100%', './100%25'],
-  ['%2e%2e', '%2e%2e', './%252e%252e'],
-  ['%2F', '%2F', './%252F'],
-  ['a:b', 'a:b', './a%3Ab'],
-  ['javascript:alert(1)', 'javascript:alert(1)', './javascript%3Aalert(1)'],
-  ['http:', 'http:', './http%3A'],
-  ['//evil.example', '//evil.example', './%2F%2Fevil.example'],
-  ['with space', 'with space', './with%20space'],
-  [' padded ', ' padded ', './%20padded%20'],
-  ['semi;colon', 'semi;colon', './semi%3Bcolon'],
-  ['a=b&c=d', 'a=b&amp;c=d', './a%3Db%26c%3Dd'],
-  ['plus+sign', 'plus+sign', './plus%2Bsign'],
-  ['back\\slash', 'back\\slash', './back%5Cslash'],
-  ['😀 party', '😀 party', './%F0%9F%98%80%20party'],
-  ['中文文件名', '中文文件名', './%E4%B8%AD%E6%96%87%E6%96%87%E4%BB%B6%E5%90%8D'],
-  ['é', 'é', './%C3%A9'],
-  ['e\u0301', 'e\u0301', './e%CC%81'],
-  ['\u202Egnp.exe', '\u202Egnp.exe', './%E2%80%AEgnp.exe'],
-  ['...', '...', './...'],
-  ['..a', '..a', './..a'],
-  ['new\nline', 'new\u240aline', './new%0Aline'],
-  ['~!*()', '~!*()', './~!*()'],
-  ['`{|}^[]', '`{|}^[]', './%60%7B%7C%7D%5E%5B%5D'],
-];
 
 /**
  * Names that, written raw, would open a tag or end an attribute. (A raw `&` can
@@ -166,9 +123,9 @@ describe('renderListingHtml: page', () => {
     );
     expect(rows(html)).toEqual([
       '<tr><td class="name"><a href="./docs/" class="dir" dir="auto">docs/</a></td><td class="size">—</td>' +
-        '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z">2024-05-01 09:30</time></td></tr>',
+        '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z"><span>2024-05-01</span> <span>09:30</span></time></td></tr>',
       '<tr><td class="name"><a href="./photo.jpg" dir="auto">photo.jpg</a></td><td class="size"><data value="1536">1.5 KiB</data></td>' +
-        '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z">2024-05-01 09:30</time></td></tr>',
+        '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z"><span>2024-05-01</span> <span>09:30</span></time></td></tr>',
     ]);
   });
 
