@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FileCache, FileEntry } from './fs/file-cache.js';
 import type { VariantCache } from './fs/variant-cache.js';
+import type { ListingCache } from './listing/cache.js';
 import type { MappedPath } from './fs/map-path.js';
 import type { ByteRange } from './http/range.js';
 import type { LiveReload } from './livereload/index.js';
@@ -46,6 +47,8 @@ export interface Services {
   files: FileCache;
   /** Compressed variants of in-memory bodies. */
   variants: VariantCache;
+  /** Directory listings, kept while their folders are unchanged. */
+  listings: ListingCache;
   liveReload: LiveReload | undefined;
   /** Cache-Control for successful responses, from --cache and --immutable. */
   cacheControl: string;

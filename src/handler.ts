@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HANDLED, type RequestContext, type Services, type Stage } from './context.js';
 import { FileCache } from './fs/file-cache.js';
 import { VariantCache } from './fs/variant-cache.js';
+import { ListingCache } from './listing/cache.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import { errorPage, HTML_TYPE } from './respond.js';
 import { compress } from './stages/compress.js';
@@ -41,9 +42,11 @@ export function createHandler(options: Options = {}): Handler {
 export function buildHandler(resolved: ResolvedOptions): Handler {
   const services: Services = {
     options: resolved,
-    files: new FileCache(resolved.root, resolved.cacheMemory),
-    // Compressed copies are smaller than their sources; a quarter of the budget holds many.
+    // --cache-memory bounds all three: half for file contents, a quarter each
+    // for compressed variants (smaller than their sources) and listings.
+    files: new FileCache(resolved.root, Math.floor(resolved.cacheMemory / 2)),
     variants: new VariantCache(Math.floor(resolved.cacheMemory / 4)),
+    listings: new ListingCache(Math.floor(resolved.cacheMemory / 4)),
     liveReload: undefined,
     cacheControl: cacheControlFor(resolved),
   };
@@ -87,7 +90,10 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
   return Object.assign(handler, {
     options: resolved,
     ready: liveReload?.ready ?? Promise.resolve(),
-    close: async () => liveReload?.close(),
+    close: async () => {
+      services.listings.close();
+      await liveReload?.close();
+    },
   });
 }
 

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RequestContext, StageResult } from '../context.js';
+import type { FileEntry } from '../fs/file-cache.js';
 import { readDirectory } from '../fs/read-directory.js';
+import type { RenderedListing } from '../listing/cache.js';
 import { renderListingHtml } from '../listing/html.js';
 import { renderListingJson } from '../listing/json.js';
 import { parseSortQuery, sortEntries } from '../listing/sort.js';
@@ -10,31 +12,53 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Directory listing for a folder without an index: HTML for people, JSON for
- * `Accept: application/json`. Generated fresh from the file system on each
- * request, so it never lags behind it.
+ * `Accept: application/json`. Big folders are served from the listing cache
+ * while the folder is provably unchanged (see ListingCache).
  */
-export async function listDirectory(ctx: RequestContext): Promise<StageResult> {
+export function listDirectory(ctx: RequestContext): StageResult | Promise<StageResult> {
   const directory = ctx.directory;
   const target = ctx.target;
   if (ctx.status !== 200 || directory === undefined || target === undefined) return;
+  // The same URL answers HTML or JSON, so caches must key on Accept too.
+  addVary(ctx, 'Accept');
+  const sort = parseSortQuery(target.query.slice(1));
+  const json = prefersJson(ctx.req.headers.accept);
+  const variant = `${json ? 'json' : 'html'} ${sort.key} ${sort.order}`;
+  const cached = ctx.services.listings.rendered(directory, variant);
+  if (cached !== undefined) {
+    setEntity(ctx, cached, json);
+    return;
+  }
+  return renderListing(ctx, directory, target.urlPath, variant, json);
+}
 
+async function renderListing(
+  ctx: RequestContext,
+  directory: FileEntry,
+  urlPath: string,
+  variant: string,
+  json: boolean,
+): Promise<StageResult> {
+  const { options, listings } = ctx.services;
   let entries;
   try {
-    entries = await readDirectory(directory.absolute, { root: ctx.options.root, dotfiles: ctx.options.dotfiles });
+    entries = await listings.read(directory, () => readDirectory(directory.absolute, { root: options.root, dotfiles: options.dotfiles }));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') return fail(ctx, 403);
     if (code === 'ENOENT' || code === 'ENOTDIR') return fail(ctx, 404);
     throw error;
   }
-  const sort = parseSortQuery(target.query.slice(1));
-  const page = { urlPath: target.urlPath, entries: sortEntries(entries, sort), sort };
-  const wantsJson = prefersJson(ctx.req.headers.accept);
-  const body = Buffer.from(wantsJson ? renderListingJson(page) : renderListingHtml(page));
-  const etag = `"l-${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`;
-  ctx.entity = { ...htmlEntity(body, etag), contentType: wantsJson ? JSON_TYPE : HTML_TYPE };
-  // The same URL answers HTML or JSON, so caches must key on Accept too.
-  addVary(ctx, 'Accept');
+  const sort = parseSortQuery(ctx.target!.query.slice(1));
+  const page = { urlPath, entries: sortEntries(entries, sort), sort };
+  const body = Buffer.from(json ? renderListingJson(page) : renderListingHtml(page));
+  const rendered = { body, etag: `"l-${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"` };
+  listings.store(directory, variant, rendered);
+  setEntity(ctx, rendered, json);
+}
+
+function setEntity(ctx: RequestContext, rendered: RenderedListing, json: boolean): void {
+  ctx.entity = { ...htmlEntity(rendered.body, rendered.etag), contentType: json ? JSON_TYPE : HTML_TYPE };
 }
 
 /** JSON only when the client names it and does not prefer HTML (browsers send text/html first). */
