@@ -8,6 +8,7 @@
  * @property {string} name
  * @property {'reference' | 'serve-dir' | 'peer'} role
  * @property {string} [version]
+ * @property {string[]} [command]          how it was started (for the first port tried)
  * @property {'measured' | 'unavailable' | 'failed' | 'skipped'} outcome
  * @property {string} [reason]             why it was not measured
  * @property {Measurements} [measurements]  when measured

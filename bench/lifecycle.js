@@ -10,15 +10,13 @@ const START_TIMEOUT_MS = 30_000;
 /** The URL whose first 200 marks a server as started. */
 export const READY_PATH = '/small.txt';
 
-/** The server did not start; the message says why, with the end of its output. */
-export class StartFailure extends Error {}
-
 /**
  * @typedef {object} RunningServer
  * @property {import('node:child_process').ChildProcess} child
  * @property {number} pid
  * @property {number} port
  * @property {number} startMs  from spawn to the first 200 for READY_PATH
+ * @property {string} logPath  where its output goes
  */
 
 /**
@@ -49,10 +47,19 @@ export async function startServer(prepared, { firstPort, logPath, signal }) {
   } catch (error) {
     await stopTracked(child);
     signal.throwIfAborted();
-    throw new StartFailure(`${/** @type {Error} */ (error).message}${outputTail(logPath)}`);
+    throw new Error(`${/** @type {Error} */ (error).message}${outputTail(logPath)}`);
   }
   const startMs = performance.now() - spawnedAt;
-  return { child, pid: /** @type {number} */ (child.pid), port, startMs };
+  return { child, pid: /** @type {number} */ (child.pid), port, startMs, logPath };
+}
+
+/**
+ * Why a server that had started is gone (it crashed or quit under load), or undefined while it runs.
+ * @param {RunningServer} server
+ */
+export function exitReason(server) {
+  if (!hasExited(server.child)) return undefined;
+  return `the server exited (${server.child.exitCode ?? server.child.signalCode})${outputTail(server.logPath)}`;
 }
 
 /** @param {RunningServer} server */
@@ -61,10 +68,13 @@ export async function stopServer(server) {
 }
 
 /**
- * The last lines the server printed, to explain a failure.
+ * What the server printed that explains a failure: its error message if it printed one
+ * (a Node crash ends with a stack trace and a version line, which explain nothing), else its last lines.
  * @param {string} logPath
  */
 function outputTail(logPath) {
-  const lines = readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | ');
-  return lines ? ` — output: ${lines.slice(-400)}` : '';
+  const lines = readFileSync(logPath, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
+  const error = lines.findLast((line) => /error/i.test(line) && !line.startsWith('at '));
+  const shown = error ?? lines.slice(-3).join(' | ');
+  return shown ? ` — output: ${shown.slice(-400)}` : '';
 }

@@ -143,7 +143,8 @@ function lastJsonLine(output) {
 export function loadProblems(result) {
   const { status, socket, timeout } = result.errors;
   const problems = [];
-  if (result.requests === 0) problems.push('no request completed');
+  // A run may end before any 100 MiB download completes; only nothing at all received is wrong.
+  if (result.bytes === 0) problems.push('no byte received within the run');
   if (status > 0) problems.push(`${status} answers ≥ 400`);
   if (socket > 0) problems.push(`${socket} socket errors`);
   if (timeout > 0) problems.push(`${timeout} timeouts`);

@@ -3,14 +3,16 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadProblems } from './load.js';
-import { READY_PATH, startServer, stopServer } from './lifecycle.js';
-import { peakResidentBytes, processTree, residentBytes, sampleResidentBytes } from './memory.js';
+import { READY_PATH, exitReason, startServer, stopServer } from './lifecycle.js';
+import { peakResidentBytes, processTree, residentBytes, sampleResidentBytes, waitUntilIdle } from './proc.js';
 import { LISTING_PATH, probeFile, probeListing, probeRevalidation } from './probes.js';
 
 /** Time left to a server after its first answer before "RSS after start" is read. */
 const RSS_SETTLE_MS = 1000;
 const RSS_SAMPLE_MS = 100;
 const WARM_UP_S = 1;
+/** How long a server may go on with a previous run's work before the next run starts anyway. */
+const IDLE_WAIT_MS = 15_000;
 const FIFTY_CLIENTS = 50;
 
 /**
@@ -50,6 +52,16 @@ export const LOADS = [
   { key: 'revalidate', title: '304 for the 1 KiB file', connections: 50, path: (c) => c.files.small.path, probe: (port, c) => probeRevalidation(port, c.files.small.path) },
 ];
 
+const FIFTY_CLIENTS_TITLE = '50 clients on the 100 MiB file';
+
+/**
+ * The human name of a load run, for notes.
+ * @param {string} key
+ */
+export function loadTitle(key) {
+  return LOADS.find((spec) => spec.key === key)?.title ?? (key === 'fiftyClientsLarge' ? FIFTY_CLIENTS_TITLE : key);
+}
+
 /**
  * @param {string} name
  * @param {import('./servers.js').Prepared} prepared
@@ -65,14 +77,19 @@ export async function measureServer(name, prepared, plan) {
     await delay(RSS_SETTLE_MS, undefined, { signal: plan.signal });
     const afterStartBytes = residentBytes(processTree(server.pid));
     await warmUp(server.port, plan);
+    // Read after every run, as the high-water mark is lost if the server dies in a later one.
+    let peakBytes = 0;
+    const notePeak = () => (peakBytes = Math.max(peakBytes, peakResidentBytes(processTree(server.pid))));
     /** @type {Record<string, LoadFigure>} */
     const load = {};
     for (const spec of LOADS) {
-      load[spec.key] = await measureLoad(server.port, spec, plan);
-      plan.log(`${name}: ${spec.title}: ${describe(load[spec.key])}`);
+      const figure = await measureLoad(server, spec, plan);
+      load[spec.key] = figure;
+      notePeak();
+      plan.log(`${name}: ${spec.title}: ${describe(figure)}`);
     }
-    const fifty = await measureFiftyClientsOnLarge(server, load.large, plan);
-    const peakBytes = peakResidentBytes(processTree(server.pid));
+    const fifty = await measureFiftyClientsOnLarge(server, /** @type {LoadFigure} */ (load.large), plan);
+    notePeak();
     load.fiftyClientsLarge = fifty.load;
     return { startup, rss: { afterStartBytes, peakBytes, fiftyClientsLargeBytes: fifty.residentBytes }, load };
   } finally {
@@ -106,24 +123,26 @@ async function warmUp(port, plan) {
 }
 
 /**
- * Probes the URL, then loads it; n/a when the server does not answer it as it should.
- * @param {number} port
+ * Probes the URL, then loads it; n/a when the server does not answer it as it should, or
+ * when it is gone or the load generator broke down (the other figures still stand).
+ * @param {import('./lifecycle.js').RunningServer} server
  * @param {LoadSpec} spec
  * @param {Plan} plan
  * @returns {Promise<LoadFigure>}
  */
-async function measureLoad(port, spec, plan) {
-  const probe = await spec.probe(port, plan.corpus).catch((/** @type {Error} */ error) => ({ ok: /** @type {const} */ (false), reason: error.message }));
-  if (!probe.ok) return { na: probe.reason };
-  const result = await plan.generator.run({
-    port,
-    path: spec.path(plan.corpus),
-    connections: spec.connections,
-    seconds: plan.seconds,
-    headers: probe.headers,
-    signal: plan.signal,
-  });
-  return annotate(result, probe.headers);
+async function measureLoad(server, spec, plan) {
+  const gone = exitReason(server);
+  if (gone) return { na: gone };
+  try {
+    await waitUntilIdle(processTree(server.pid), { maxMs: IDLE_WAIT_MS, signal: plan.signal });
+    const probe = await spec.probe(server.port, plan.corpus);
+    if (!probe.ok) return { na: probe.reason };
+    const run = { port: server.port, path: spec.path(plan.corpus), connections: spec.connections, seconds: plan.seconds, headers: probe.headers };
+    return annotate(await plan.generator.run({ ...run, signal: plan.signal }), probe.headers);
+  } catch (error) {
+    plan.signal.throwIfAborted();
+    return { na: exitReason(server) ?? /** @type {Error} */ (error).message };
+  }
 }
 
 /**
@@ -136,12 +155,19 @@ async function measureLoad(port, spec, plan) {
  */
 async function measureFiftyClientsOnLarge(server, large, plan) {
   if ('na' in large) return { load: { na: large.na } };
+  const gone = exitReason(server);
+  if (gone) return { load: { na: gone } };
+  await waitUntilIdle(processTree(server.pid), { maxMs: IDLE_WAIT_MS, signal: plan.signal });
   const sampler = sampleResidentBytes(processTree(server.pid), RSS_SAMPLE_MS);
   let residentBytes = 0;
-  const result = await plan.generator
-    .run({ port: server.port, path: plan.corpus.files.large.path, connections: FIFTY_CLIENTS, seconds: plan.seconds, signal: plan.signal })
-    .finally(() => (residentBytes = sampler.stop()));
-  return { load: annotate(result), residentBytes };
+  try {
+    const run = { port: server.port, path: plan.corpus.files.large.path, connections: FIFTY_CLIENTS, seconds: plan.seconds };
+    const result = await plan.generator.run({ ...run, signal: plan.signal }).finally(() => (residentBytes = sampler.stop()));
+    return { load: annotate(result), residentBytes };
+  } catch (error) {
+    plan.signal.throwIfAborted();
+    return { load: { na: exitReason(server) ?? /** @type {Error} */ (error).message } };
+  }
 }
 
 /**

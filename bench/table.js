@@ -1,6 +1,7 @@
 // The results as markdown, ready to paste into the README: one table with every figure and the
 // ratio of serve-dir to each other row, then what could not be taken at face value.
 import { FIGURES, figureProblems, formatNumber, measurementsOf } from './figures.js';
+import { loadTitle } from './measure.js';
 
 /** The row the others are compared with. */
 const BASELINE = 'serve-dir';
@@ -58,8 +59,8 @@ function notes(measured) {
   for (const result of measured) {
     const m = /** @type {import('./measure.js').Measurements} */ (result.measurements);
     const remarks = Object.entries(m.load).flatMap(([load, run]) => {
-      if ('na' in run) return [`${load} n/a: ${run.na}`];
-      return run.problems ? [`⚠ ${load}: ${run.problems}`] : [];
+      if ('na' in run) return [`${loadTitle(load)} n/a: ${run.na}`];
+      return run.problems ? [`⚠ ${loadTitle(load)}: ${run.problems}`] : [];
     });
     if (remarks.length > 0) lines.push(`- ${result.name}: ${remarks.join('; ')}`);
   }

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// npm run bench: serve-dir against its peers, on one corpus, in one run.
+// Reads top to bottom: options, corpus, peers, then each server measured in turn, then the report.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanUpOnExit } from './children.js';
+import { ensureCorpus } from './corpus.js';
+import { chooseLoadGenerator } from './load.js';
+import { LOADS, measureServer } from './measure.js';
+import { USAGE, UsageError, parseOptions } from './options.js';
+import { installMissingPeers } from './peers.js';
+import { SERVERS, Unavailable } from './servers.js';
+import { LOAD_CPU, SERVER_CPU, canPin, describeMachine, pinThisProcess } from './system.js';
+import { renderTable } from './table.js';
+import { evaluateTargets, renderTargets } from './targets.js';
+
+const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
+const START_SAMPLES = 5;
+
+/** Progress goes to stderr, so that stdout holds only the report. @param {string} message */
+const log = (message) => process.stderr.write(`bench: ${message}\n`);
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  const workDir = mkdtempSync(join(tmpdir(), 'serve-dir-bench-run-'));
+  cleanUpOnExit(() => rmSync(workDir, { recursive: true, force: true }));
+  const specs = SERVERS.filter((spec) => options.only.includes(spec.name));
+  const signal = timeBudget(options.maxMinutes ?? plannedMinutes(specs.length, options.seconds));
+
+  const corpus = ensureCorpus(options.corpusDir, log);
+  const npmPackages = specs.flatMap((spec) => (spec.npmPackage ? [spec.npmPackage] : []));
+  await installMissingPeers(options.peersDir, npmPackages, { log, signal });
+  pinThisProcess(LOAD_CPU);
+  const generator = chooseLoadGenerator({ prefer: options.load, workDir });
+  const setup = describeSetup(generator.name, options.seconds);
+  const logDir = join(workDir, 'logs');
+  mkdirSync(logDir);
+
+  /** @type {import('./measure.js').Plan} */
+  const plan = { corpus, generator, seconds: options.seconds, starts: START_SAMPLES, firstPort: options.firstPort, logDir, signal, log };
+  /** @type {import('./servers.js').ServerContext} */
+  const context = {
+    root: corpus.root,
+    repoDir: REPO_DIR,
+    peersDir: options.peersDir,
+    serveDirCommand: options.serveDirCommand,
+    workDir,
+    mediumSize: corpus.files.medium.size,
+  };
+  const results = [];
+  for (const spec of specs) results.push(await benchmark(spec, context, plan));
+
+  const verdicts = evaluateTargets(results);
+  console.log([`## serve-dir benchmark, ${new Date().toISOString().slice(0, 10)}`, '', setup, '', renderTable(results), '', '### Targets', '', renderTargets(verdicts), ''].join('\n'));
+  writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), setup, corpus, results, targets: verdicts }, null, 2));
+  console.log(`Raw results: ${options.out}`);
+}
+
+/**
+ * Measures one server; one that is not installed, does not start or breaks down is reported
+ * and the run goes on with the next.
+ * @param {import('./servers.js').ServerSpec} spec
+ * @param {import('./servers.js').ServerContext} context
+ * @param {import('./measure.js').Plan} plan
+ * @returns {Promise<import('./figures.js').ServerResult>}
+ */
+async function benchmark(spec, context, plan) {
+  const base = { name: spec.name, role: spec.role };
+  if (plan.signal.aborted) return { ...base, outcome: 'skipped', reason: 'the time budget was used up' };
+  let prepared;
+  try {
+    prepared = spec.prepare(context);
+  } catch (error) {
+    if (!(error instanceof Unavailable)) throw error;
+    log(`${spec.name}: ${error.message}`);
+    return { ...base, outcome: 'unavailable', reason: error.message };
+  }
+  const launch = prepared.launch(plan.firstPort);
+  const described = { ...base, version: prepared.version, command: [launch.command, ...launch.args] };
+  log(`${spec.name} ${prepared.version}: measuring`);
+  try {
+    return { ...described, outcome: 'measured', measurements: await measureServer(spec.name, prepared, plan) };
+  } catch (error) {
+    if (plan.signal.aborted) return { ...described, outcome: 'skipped', reason: 'the time budget ran out during its run' };
+    const reason = /** @type {Error} */ (error).message;
+    log(`${spec.name}: ${reason}`);
+    return { ...described, outcome: 'failed', reason };
+  }
+}
+
+/**
+ * Generous room for each server: its starts, the warm-up and six load runs, twice over, plus
+ * ten minutes for building the corpus and installing the peers.
+ * @param {number} servers
+ * @param {number} seconds
+ */
+function plannedMinutes(servers, seconds) {
+  const perServerS = 2 * (START_SAMPLES * 4 + (LOADS.length + 2) * (seconds + 2));
+  return Math.ceil((servers * perServerS + 600) / 60);
+}
+
+/**
+ * A signal that aborts the measurements when the budget is spent, and a last-resort exit a
+ * minute later should anything ignore it.
+ * @param {number} minutes
+ */
+function timeBudget(minutes) {
+  const ms = minutes * 60_000;
+  setTimeout(() => {
+    log(`still running a minute past the ${minutes}-minute budget; giving up`);
+    process.exit(3);
+  }, ms + 60_000).unref();
+  return AbortSignal.timeout(ms);
+}
+
+/**
+ * @param {string} loadGenerator
+ * @param {number} seconds
+ */
+function describeSetup(loadGenerator, seconds) {
+  const pinning = canPin ? `server pinned to CPU ${SERVER_CPU}, ${loadGenerator} to CPU ${LOAD_CPU}` : 'not pinned (no taskset or a single CPU)';
+  const connections = LOADS.map((spec) => `${spec.title} ${spec.connections}`).join(', ');
+  const busy = loadavg()[0] ?? 0;
+  const machine = `${describeMachine()}, load average ${busy.toFixed(2)} at the start${busy > 0.5 ? ' (other processes were busy: expect noise)' : ''}`;
+  return `${machine}. Load: ${loadGenerator}, ${seconds} s per figure; connections: ${connections}; ${pinning}. Start time: median of ${START_SAMPLES} starts. MB = 10^6 bytes.`;
+}
+
+main().catch((error) => {
+  if (error instanceof UsageError) {
+    log(error.message);
+    process.exit(2);
+  }
+  console.error(error);
+  process.exit(1);
+});
