@@ -120,7 +120,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.exitOverride();
   program.configureOutput({
     writeErr: (text) => process.stderr.write(text),
-    outputError: (text, write) => write(`serve-dir: ${text.replace(/^error: /, '').trim()}\n`),
+    // One line, always: commander puts its "(Did you mean --port?)" on a line of its own.
+    outputError: (text, write) => write(`serve-dir: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
   });
   let running: RunningServer;
   try {
@@ -139,8 +140,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     throw error;
   }
-  console.log(banner(running, program.opts<ParsedFlags>().port === undefined ? undefined : running.handler.options.port));
-
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(130); // a second Ctrl+C means now
@@ -152,4 +151,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Only now: whoever reads the URL may stop us at once, and must get a graceful stop.
+  console.log(banner(running, program.opts<ParsedFlags>().port === undefined ? undefined : running.handler.options.port));
 }

@@ -1,9 +1,11 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { buildHandler, type Handler } from './handler.js';
 import { colorsFor, logRequests } from './log.js';
 import { resolveOptions, UsageError, type Options, type ResolvedOptions } from './options.js';
+import { ALLOW } from './stages/method.js';
 
 export interface RunningServer {
   /** The node:http server (it also serves connections accepted on the IPv6 loopback). */
@@ -54,6 +56,12 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   server.on('request', (req, res) => {
     log?.(req, res);
     handler(req, res);
+  });
+  // Node hands CONNECT to 'connect' listeners, not to 'request', and drops the
+  // connection without a word when there are none. A file server tunnels
+  // nothing: answer 405 as the method stage does for every other method.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOW}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed requests get a plain 400 (or 431/408) and never reach the handler.

@@ -131,3 +131,12 @@ export function isInside(root: string, candidate: string): boolean {
 function withSeparator(directory: string): string {
   return directory.endsWith(sep) ? directory : directory + sep;
 }
+
+/**
+ * Would the guard serve an entry of this name inside a folder it serves?
+ * Listings use it so that they never show a link the guard would refuse.
+ */
+export function isServableName(name: string, inRoot: boolean, allowDotfiles: boolean): boolean {
+  if (name.includes('\\') || Buffer.byteLength(name) > MAX_SEGMENT_BYTES) return false;
+  return allowDotfiles || name.charCodeAt(0) !== 0x2e /* '.' */ || (inRoot && name === '.well-known');
+}

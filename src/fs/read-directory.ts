@@ -2,7 +2,7 @@ import { lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, 
 import { readdir } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { isHidden, isInside } from './map-path.js';
+import { isInside, isServableName } from './map-path.js';
 
 export interface ListingEntry {
   /** The file name as on disk: any Unicode, including characters that are special in HTML and URLs. */
@@ -91,13 +91,13 @@ const OMITTED_ENTRY_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'E
  */
 export async function readDirectory(absoluteDir: string, options: ReadDirectoryOptions): Promise<ListingEntry[]> {
   const dirents = await readdir(absoluteDir, { withFileTypes: true });
-  const directorySegments = relative(options.root, absoluteDir).split(sep).filter((segment) => segment !== '');
+  const inRoot = relative(options.root, absoluteDir) === '';
   const prefix = absoluteDir.endsWith(sep) ? absoluteDir : absoluteDir + sep;
 
   const candidates = dirents.filter(
     (dirent) =>
       (dirent.isFile() || dirent.isDirectory() || dirent.isSymbolicLink()) &&
-      (options.dotfiles || !isHidden([...directorySegments, dirent.name])),
+      isServableName(dirent.name, inRoot, options.dotfiles),
   );
   const describe = (dirent: Dirent, calls: StatCalls) => describeEntry(dirent, prefix + dirent.name, options.root, calls);
 

@@ -10,7 +10,10 @@ import { HOSTILE_NAMES, hrefsIn } from './support.js';
 
 // Every hostile name a file system accepts ('/' cannot be in a name), as files,
 // and a few as folders too.
-const FILE_NAMES = HOSTILE_NAMES.map(([name]) => name).filter((name) => !name.includes('/'));
+const ON_DISK = HOSTILE_NAMES.map(([name]) => name).filter((name) => !name.includes('/'));
+// The path guard refuses a backslash in a name (Windows reads it as a separator),
+// so a listing leaves such names out rather than show a link that answers 400.
+const FILE_NAMES = ON_DISK.filter((name) => !name.includes('\\'));
 const FOLDER_NAMES = ['dir?#%', '中文 folder', 'a:b', '%2e%2e dir', "<b>'bold'<b>"];
 
 let base: string;
@@ -20,7 +23,7 @@ beforeAll(async () => {
   base = await realpath(await mkdtemp(join(tmpdir(), 'serve-dir-roundtrip-')));
   dir = join(base, 'dir');
   await mkdir(dir);
-  for (const name of FILE_NAMES) await writeFile(join(dir, name), name);
+  for (const name of ON_DISK) await writeFile(join(dir, name), name);
   for (const name of FOLDER_NAMES) await mkdir(join(dir, `${name} (folder)`));
 });
 

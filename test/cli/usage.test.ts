@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanup, FIXTURE_SITE, REPO_ROOT, runCli } from '../helpers/server.js';
+
+afterAll(cleanup);
+
+const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+
+describe('--help and --version', () => {
+  it('--help exits 0 and shows every flag of the issue, with examples', async () => {
+    const { code, stdout, stderr } = await runCli(['--help']);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^Usage: serve-dir /);
+    for (const flag of [
+      '[dir]',
+      '-p, --port <n>',
+      '-b, --bind <addr>',
+      '--host <addr>',
+      '-d, --directory <dir>',
+      '-q, --quiet',
+      '--no-listing',
+      '--dotfiles',
+      '--cache <seconds>',
+      '--immutable',
+      '-v, --version',
+      '-h, --help',
+    ]) {
+      expect(stdout).toContain(flag);
+    }
+    expect(stdout).toMatch(/Examples:\n(\s+\$ serve-dir.*\n){3,}/);
+  });
+
+  it('-h is --help', async () => {
+    expect((await runCli(['-h'])).stdout).toBe((await runCli(['--help'])).stdout);
+  });
+
+  it.each(['-v', '--version'])("%s prints package.json's version", async (flag) => {
+    const { code, stdout, stderr } = await runCli([flag]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${version}\n`);
+    expect(stderr).toBe('');
+  });
+});
+
+describe('user errors: one line on stderr, exit 1, no stack trace', () => {
+  // [arguments, what the line says]
+  it.each([
+    [['--bogus'], "unknown option '--bogus'"],
+    [['--por', '3000'], "unknown option '--por'"],
+    [['--port', 'abc'], 'invalid port "abc"'],
+    [['--port', '70000'], 'invalid port "70000"'],
+    [['--port', '-1'], 'invalid port'],
+    [['--port', '80.5'], 'invalid port'],
+    [['--port'], 'argument missing'],
+    [['/nonexistent/serve-dir-test'], 'directory not found: /nonexistent/serve-dir-test'],
+    [['-d', '/nonexistent/serve-dir-test'], 'directory not found'],
+    [[join(FIXTURE_SITE, 'index.html')], 'not a directory'],
+    [['--cache', '-1'], 'invalid --cache "-1"'],
+    [['--cache', 'soon'], 'invalid --cache "soon"'],
+    [['one', 'two'], 'too many arguments'],
+    [[FIXTURE_SITE, '-d', 'elsewhere'], 'two directories given'],
+    [['--bind', '127.0.0.1', '--host', '127.0.0.1'], 'cannot be used with'],
+  ])('%j → "%s"', async (args, message) => {
+    const { code, stdout, stderr } = await runCli(args);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')).toEqual([expect.stringMatching(/^serve-dir: /), '']);
+    expect(stderr).toContain(message);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
+});

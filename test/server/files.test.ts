@@ -1,0 +1,190 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../src/index.js';
+import {
+  cleanup,
+  headersExceptDate,
+  nextResponseClosed,
+  onCleanup,
+  openFileTargets,
+  request,
+  serveDirectory,
+  settles,
+  startCli,
+  tempDir,
+  writeTree,
+} from '../helpers/server.js';
+
+let root: string;
+let running: RunningServer;
+let port: number;
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+beforeAll(async () => {
+  root = await tempDir();
+  running = await serveDirectory(root);
+  port = running.port;
+});
+afterAll(cleanup);
+
+describe('Content-Type', () => {
+  // [file name, Content-Type]
+  it.each([
+    ['page.html', 'text/html; charset=utf-8'],
+    ['page.htm', 'text/html; charset=utf-8'],
+    ['style.css', 'text/css; charset=utf-8'],
+    ['app.js', 'text/javascript; charset=utf-8'],
+    ['module.mjs', 'text/javascript; charset=utf-8'],
+    ['data.json', 'application/json; charset=utf-8'],
+    ['notes.txt', 'text/plain; charset=utf-8'],
+    ['SHOUT.TXT', 'text/plain; charset=utf-8'],
+    ['readme.md', 'text/markdown; charset=utf-8'],
+    ['table.csv', 'text/csv; charset=utf-8'],
+    ['logo.svg', 'image/svg+xml'],
+    ['photo.png', 'image/png'],
+    ['photo.jpg', 'image/jpeg'],
+    ['font.woff2', 'font/woff2'],
+    ['code.wasm', 'application/wasm'],
+    ['doc.pdf', 'application/pdf'],
+    ['README', 'application/octet-stream'],
+    ['data.qwerty-unknown', 'application/octet-stream'],
+    ['archive.tar.unknownext', 'application/octet-stream'],
+  ])('%s → %s', async (name, type) => {
+    await writeFile(join(root, name), 'x');
+    const response = await request(port, `/${name}`);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe(type);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
+
+describe('file responses', () => {
+  it('carry Content-Length, Last-Modified, Accept-Ranges, ETag and nosniff', async () => {
+    const path = join(root, 'headers.txt');
+    await writeFile(path, 'hello headers');
+    const mtime = new Date('2024-03-01T12:34:56Z');
+    await utimes(path, mtime, mtime);
+    const response = await request(port, '/headers.txt');
+    expect(response.status).toBe(200);
+    expect(response.headers).toMatchObject({
+      'content-length': '13',
+      'last-modified': 'Fri, 01 Mar 2024 12:34:56 GMT',
+      'accept-ranges': 'bytes',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-cache',
+    });
+    expect(response.headers['etag']).toMatch(/^"[\x21\x23-\x7e]+"$/);
+    expect(response.text).toBe('hello headers');
+  });
+
+  it('a 5 MiB file streams byte for byte, and HEAD describes it with the same headers', async () => {
+    const bytes = randomBytes(5 * 1024 * 1024);
+    await writeFile(join(root, 'five.bin'), bytes);
+    const response = await request(port, '/five.bin');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-length']).toBe(String(bytes.length));
+    expect(response.body.length).toBe(bytes.length);
+    expect(sha256(response.body)).toBe(sha256(bytes));
+
+    const head = await request(port, '/five.bin', { method: 'HEAD' });
+    expect(head.body.length).toBe(0);
+    expect(headersExceptDate(head)).toEqual(headersExceptDate(response));
+  });
+
+  it('a client that disconnects mid-download releases the file descriptor', async () => {
+    const path = join(root, 'fifty.bin');
+    await writeFile(path, '');
+    await truncate(path, 50 * 1024 * 1024); // sparse: cheap to make, slow enough to send
+    const fdsBefore = (await openFileTargets()).length;
+    const closed = nextResponseClosed(running.server);
+
+    const openDuringDownload = await new Promise<boolean>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', reject);
+      socket.write('GET /fifty.bin HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      socket.once('data', async () => {
+        socket.pause();
+        const open = (await openFileTargets()).includes(path);
+        socket.destroy();
+        resolve(open);
+      });
+    });
+    expect(openDuringDownload).toBe(true);
+
+    await closed;
+    await settles(async () => {
+      const targets = await openFileTargets();
+      return !targets.includes(path) && targets.length <= fdsBefore;
+    });
+    // And the server carries on.
+    expect((await request(port, '/headers.txt')).status).toBe(200);
+  });
+});
+
+describe('changes on disk show at once', () => {
+  it('a deleted file is 404 on the next request, a new file 200', async () => {
+    const path = join(root, 'comes-and-goes.txt');
+    await writeFile(path, 'here');
+    expect((await request(port, '/comes-and-goes.txt')).status).toBe(200);
+    await rm(path);
+    expect((await request(port, '/comes-and-goes.txt')).status).toBe(404);
+    await writeFile(path, 'back');
+    const again = await request(port, '/comes-and-goes.txt');
+    expect(again.status).toBe(200);
+    expect(again.text).toBe('back');
+  });
+
+  it('a file never requested before is served on its first request', async () => {
+    await writeTree(root, { 'fresh/new.txt': 'new' });
+    expect((await request(port, '/fresh/new.txt')).text).toBe('new');
+  });
+
+  // [what, size]: small files are held in memory, large ones streamed.
+  it.each([
+    ['small file', 1024],
+    ['large file', 512 * 1024],
+  ])('a %s rewritten with the same size and the same mtime → new bytes and a new ETag', async (_, size) => {
+    const path = join(root, `rewritten-${size}.bin`);
+    const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const first = Buffer.alloc(size, 'a');
+    const second = Buffer.alloc(size, 'b');
+    await writeFile(path, first);
+    await utimes(path, mtime, mtime);
+    const before = await request(port, `/rewritten-${size}.bin`);
+    expect(sha256(before.body)).toBe(sha256(first));
+
+    await writeFile(path, second);
+    await utimes(path, mtime, mtime); // as a coarse (1 s) file system would leave it
+    expect((await stat(path)).mtimeMs).toBe(mtime.getTime());
+    const after = await request(port, `/rewritten-${size}.bin`);
+    expect(sha256(after.body)).toBe(sha256(second));
+    expect(after.headers['etag']).not.toBe(before.headers['etag']);
+  });
+});
+
+describe('permissions', () => {
+  // Root reads any file whatever its mode, so as root the server runs as nobody.
+  const asRoot = process.getuid?.() === 0;
+  const unprivileged = asRoot ? { uid: 65534, gid: 65534 } : {};
+  it(`a file made unreadable (chmod 000) → 403 and the server carries on (server run as ${asRoot ? 'nobody, since tests run as root' : 'this user'})`, async () => {
+    const site = await tempDir();
+    await chmod(site, 0o755);
+    await writeTree(site, { 'secret.txt': 'unreadable', 'ok.txt': 'readable', 'locked/index.html': 'x' });
+    await chmod(join(site, 'secret.txt'), 0o000);
+    await chmod(join(site, 'locked'), 0o311); // traversable, not readable: its index still is
+    await chmod(join(site, 'locked', 'index.html'), 0o000);
+    onCleanup(() => chmod(join(site, 'locked'), 0o755)); // so that the temp tree can be removed
+    const cli = await startCli([site, '--port', '0', '--quiet'], unprivileged);
+
+    const forbidden = await request(cli.port, '/secret.txt');
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.text).not.toContain('unreadable');
+    expect(forbidden.text).not.toContain(site);
+    expect((await request(cli.port, '/locked/')).status).toBe(403);
+    expect((await request(cli.port, '/ok.txt')).text).toBe('readable');
+  });
+});
