@@ -23,7 +23,10 @@ export interface Handler {
   (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
   /** The options in force, defaults filled in. */
   readonly options: ResolvedOptions;
-  /** Resolves when the handler is ready (with `watch`, once the watcher has scanned the tree). */
+  /**
+   * With `watch`, resolves once the watcher has scanned the tree: changes from then on
+   * reach open pages. Requests are served before that; without `watch` it is resolved.
+   */
   readonly ready: Promise<void>;
   /** Stop the watcher and close live-reload streams (no-op without `watch`). */
   close(): Promise<void>;

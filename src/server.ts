@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -25,6 +25,12 @@ const PORT_ATTEMPTS = 50;
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * How often Node looks for connections past the two timeouts above. Its default
+ * (30 s) would let a slowloris client hold a connection for up to 40 s instead of 10.
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+/** Per listening socket: with the default `localhost`, 127.0.0.1 and ::1 each have this cap. */
 export const MAX_CONNECTIONS = 1024;
 
 /**
@@ -35,12 +41,12 @@ export const MAX_CONNECTIONS = 1024;
 export async function startServer(options: Options = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
   const handler = buildHandler(resolved);
-  await handler.ready;
 
   const server = createHttpServer({
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
     // Refuse ambiguous framing instead of guessing (request smuggling).
     insecureHTTPParser: false,
     requireHostHeader: true,
@@ -55,6 +61,7 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   const log = resolved.quiet ? undefined : logRequests(colorsFor(), resolved.log);
   server.on('request', (req, res) => {
     log?.(req, res);
+    if (hasUndeterminedLength(req)) return refuseFraming(res);
     handler(req, res);
   });
   // Node hands CONNECT to 'connect' listeners, not to 'request', and drops the
@@ -65,7 +72,10 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed requests get a plain 400 (or 431/408) and never reach the handler.
-    if (!socket.writable || error.code === 'ECONNRESET') return socket.destroy();
+    // Once a response has begun on this connection (the error is in the body of a
+    // request already being answered), writing one more would splice it into that
+    // response's body: cut the connection instead.
+    if (!socket.writable || error.code === 'ECONNRESET' || responseStarted(socket)) return socket.destroy();
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
@@ -78,6 +88,27 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     urls: urlsFor(resolved.bind, port),
     close: (graceMs = 2000) => closeGracefully(server, extra, handler, graceMs),
   };
+}
+
+/**
+ * RFC 9112 §6.3: when a request's Transfer-Encoding does not end in chunked, its
+ * length cannot be known, and the server MUST answer 400 and close. Node's parser
+ * finds this out only after it has handed the request over, so it is checked here.
+ */
+function hasUndeterminedLength(req: IncomingMessage): boolean {
+  const codings = req.headers['transfer-encoding'];
+  return codings !== undefined && !/(?:^|,)[ \t]*chunked[ \t]*$/i.test(codings);
+}
+
+function refuseFraming(res: ServerResponse): void {
+  res.writeHead(400, { connection: 'close', 'content-length': 0 });
+  res.end();
+}
+
+/** Whether a response has put bytes on this socket (the check Node's own clientError default makes). */
+function responseStarted(socket: Socket): boolean {
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  return inFlight != null && inFlight.headersSent;
 }
 
 /** Listen on the configured address, moving to the next port when the default one is busy. */
@@ -128,6 +159,8 @@ function listenOn(server: Server | NetServer, host: string, port: number): Promi
  */
 async function listenIpv6Loopback(server: Server, port: number): Promise<NetServer | undefined | 'busy'> {
   const extra = createNetServer({ pauseOnConnect: false }, (socket) => server.emit('connection', socket));
+  extra.maxConnections = server.maxConnections;
+  extra.on('drop', (data) => server.emit('drop', data));
   try {
     await listenOn(extra, '::1', port);
     return extra;

@@ -4,12 +4,19 @@ import { etagForEncoding } from '../http/etag.js';
 import type * as LiveReloadModule from '../livereload/index.js';
 import { fail } from '../respond.js';
 
+/**
+ * The reserved prefix of the client script and event stream. It equals the live-reload
+ * module's LIVERELOAD_PREFIX (a test checks) and is repeated here so that recognising
+ * it does not load that module.
+ */
+export const LIVERELOAD_PREFIX = '/__serve-dir/';
+
 export interface LiveReloadStages {
   /** Answers the live-reload client script and event stream. */
   endpoint: Stage;
   /** Adds the client script to every HTML page (files, index pages, listings, error pages). */
   inject: Stage;
-  /** Resolves once the watcher has scanned the tree. */
+  /** Resolves once the watcher has scanned the tree (serving does not wait for it). */
   ready: Promise<void>;
   close(): Promise<void>;
 }
@@ -21,8 +28,10 @@ export interface LiveReloadStages {
 export function createLiveReloadStages(services: Services): LiveReloadStages {
   const { options } = services;
   let module: typeof LiveReloadModule | undefined;
+  // Serving never waits for the watcher: the modules load and the tree is
+  // scanned while the first requests are answered. Only a page that needs the
+  // script or the stream waits for the (small) module to be there.
   const starting = import('../livereload/index.js').then(async (loaded) => {
-    module = loaded;
     const liveReload = await loaded.startLiveReload({
       root: options.root,
       ignore: options.ignore,
@@ -31,28 +40,27 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     });
     // Forget what we knew about changed files before any page is told to reload.
     liveReload.onChange((urlPaths) => {
-      for (const urlPath of urlPaths) services.files.invalidate(options.root + urlPath);
+      for (const urlPath of urlPaths) services.files.invalidate(options.root + urlPath.replace(/\/$/, ''));
     });
+    module = loaded;
     services.liveReload = liveReload;
-    await liveReload.ready;
     return liveReload;
   });
 
   function endpoint(ctx: RequestContext): StageResult | Promise<StageResult> {
     if (ctx.status !== 200) return;
     const url = ctx.req.url ?? '';
-    if (module === undefined || services.liveReload === undefined) {
-      return starting.then(() => endpoint(ctx));
-    }
-    if (!url.startsWith(module.LIVERELOAD_PREFIX)) return;
+    if (!url.startsWith(LIVERELOAD_PREFIX)) return;
+    if (services.liveReload === undefined) return starting.then(() => endpoint(ctx));
     return services.liveReload.handle(ctx.req, ctx.res) ? HANDLED : fail(ctx, 404);
   }
 
   function inject(ctx: RequestContext): StageResult | Promise<StageResult> {
     const entity = ctx.entity;
-    const liveReload = services.liveReload;
-    if (entity === undefined || liveReload === undefined || !entity.contentType.startsWith('text/html')) return;
+    if (entity === undefined || !entity.contentType.startsWith('text/html')) return;
     if (ctx.status !== 200 && ctx.status < 400) return;
+    const liveReload = services.liveReload;
+    if (liveReload === undefined) return starting.then(() => inject(ctx));
     // A range addresses the file's own bytes; it is answered from the file, untouched.
     if (ctx.req.headers.range !== undefined && ctx.status === 200) return;
     const withScript = (html: Buffer) => {
@@ -73,7 +81,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
   return {
     endpoint,
     inject,
-    ready: starting.then(() => undefined),
+    ready: starting.then((liveReload) => liveReload.ready),
     close: async () => {
       const liveReload = await starting.catch(() => undefined);
       await liveReload?.close();

@@ -1,0 +1,144 @@
+// Live reload: watches the served tree and tells open pages what changed, over Server-Sent
+// Events on the server's own origin, under a reserved prefix.
+//
+//   watcher.ts  chokidar, ignore rules, batching        -> batches of URL paths
+//   index.ts    listeners (cache invalidation) first, then the pages, then one terminal line
+//   hub.ts      the event stream                       <- GET /__serve-dir/events
+//   client.ts   the browser script                     <- GET /__serve-dir/client.js
+//   inject.ts   the script tag into HTML pages
+
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pc from 'picocolors';
+import { listMatches } from '../http/etag.js';
+import { buildClientScript } from './client.js';
+import { EventHub, sendText } from './hub.js';
+import { watchTree } from './watcher.js';
+
+export { injectScript } from './inject.js';
+
+export const LIVERELOAD_PREFIX = '/__serve-dir/';
+const CLIENT_PATH = `${LIVERELOAD_PREFIX}client.js`;
+const EVENTS_PATH = `${LIVERELOAD_PREFIX}events`;
+const DEFAULT_MAX_STREAMS = 100;
+
+export interface LiveReloadOptions {
+  /** Absolute real path of the served directory. */
+  root: string;
+  /** Extra globs/paths to ignore, relative to the root (.git and node_modules always are). */
+  ignore: string[];
+  /** Watch by polling (chokidar's usePolling). */
+  poll: boolean;
+  /** One line per batch of changes, and one per watcher problem. */
+  log: (line: string) => void;
+  /** Cap of open event streams; beyond it the stream is refused with 503. Default 100. */
+  maxStreams?: number;
+}
+
+export interface LiveReload {
+  /**
+   * Answers a request whose path starts with LIVERELOAD_PREFIX: `client.js` (the browser
+   * script) or `events` (the event stream; cross-origin requests get 403, streams beyond the
+   * cap 503). Returns false for any other path under the prefix (the caller answers 404).
+   */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * Subscribes to batches of changed URL paths relative to the root ("/css/site.css"; folders
+   * end in "/"). Listeners are called before the pages are told, so caches can be invalidated
+   * first.
+   */
+  onChange(listener: (urlPaths: string[]) => void): void;
+  /** The tag to give injectScript. */
+  readonly scriptTag: string;
+  /** Resolves when the watcher's initial scan is done. */
+  readonly ready: Promise<void>;
+  /** Stops watching and ends every event stream (so the HTTP server can close). */
+  close(): Promise<void>;
+}
+
+export async function startLiveReload(options: LiveReloadOptions): Promise<LiveReload> {
+  const hub = new EventHub(options.maxStreams ?? DEFAULT_MAX_STREAMS);
+  const listeners: ((urlPaths: string[]) => void)[] = [];
+  const clientScript = createClientScriptResponder();
+
+  const watcher = await watchTree({
+    root: options.root,
+    ignore: options.ignore,
+    poll: options.poll,
+    log: options.log,
+    onBatch(urlPaths) {
+      for (const listener of listeners) {
+        try {
+          listener(urlPaths);
+        } catch (error) {
+          // A bug of ours, but the pages should still hear of the change.
+          options.log(`live reload: a change listener failed: ${(error as Error).stack ?? String(error)}`);
+        }
+      }
+      options.log(describeBatch(urlPaths, hub.broadcast(urlPaths)));
+    },
+  });
+
+  return {
+    handle(req, res) {
+      const path = pathOf(req.url ?? '');
+      if (path === CLIENT_PATH) clientScript(req, res);
+      else if (path === EVENTS_PATH) hub.accept(req, res);
+      else return false;
+      return true;
+    },
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    scriptTag: `<script src="${CLIENT_PATH}"></script>`,
+    ready: watcher.ready,
+    async close() {
+      hub.close();
+      await watcher.close();
+    },
+  };
+}
+
+/** The terminal line for a batch, e.g. "↻ css/site.css (+19 more) → 3 pages". */
+export function describeBatch(urlPaths: readonly string[], pagesTold: number): string {
+  const first = urlPaths[0]?.slice(1) ?? '';
+  const more = urlPaths.length > 1 ? pc.dim(` (+${urlPaths.length - 1} more)`) : '';
+  return `${pc.cyan('↻')} ${first}${more} → ${pagesTold} ${pagesTold === 1 ? 'page' : 'pages'}`;
+}
+
+/** Serves the client script: revalidated on every page load (no-cache), answered 304 when unchanged. */
+function createClientScriptResponder(): (req: IncomingMessage, res: ServerResponse) => void {
+  const body = Buffer.from(buildClientScript(EVENTS_PATH), 'utf8');
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+  // RFC 9110 §15.4.5: a 304 carries the validators and caching fields, not the content's metadata.
+  const validators = { 'Cache-Control': 'no-cache', ETag: etag };
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendText(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+    }
+    const ifNoneMatch = req.headers['if-none-match'];
+    if (ifNoneMatch !== undefined && listMatches(ifNoneMatch, etag, 'weak')) {
+      res.writeHead(304, validators).end();
+      return;
+    }
+    res.writeHead(200, {
+      ...validators,
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Content-Length': body.length,
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+}
+
+/** The path of a request target, without its query (origin-form or absolute-form). */
+function pathOf(target: string): string {
+  const queryStart = target.indexOf('?');
+  const withoutQuery = queryStart < 0 ? target : target.slice(0, queryStart);
+  if (withoutQuery.startsWith('/')) return withoutQuery;
+  try {
+    return new URL(withoutQuery).pathname;
+  } catch {
+    return withoutQuery;
+  }
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { injectScript } from '../../src/livereload/inject.js';
+
+const TAG = '<script src="/__serve-dir/client.js"></script>';
+const inject = (page: string) => injectScript(Buffer.from(page, 'utf8'), TAG).toString('utf8');
+
+describe('injectScript', () => {
+  it.each([
+    ['before </body>', '<html><body><p>hi</p></body></html>', `<html><body><p>hi</p>${TAG}</body></html>`],
+    ['uppercase tags', '<HTML><BODY>x</BODY></HTML>', `<HTML><BODY>x${TAG}</BODY></HTML>`],
+    ['mixed case', '<body>x</Body>', `<body>x${TAG}</Body>`],
+    ['space before >', '<body>x</body >', `<body>x${TAG}</body >`],
+    ['newline before >', '<body>x</body\n>', `<body>x${TAG}</body\n>`],
+    ['only </html>', '<html><p>x</p></html>\n', `<html><p>x</p>${TAG}</html>\n`],
+    ['neither tag: appended', '<p>a fragment</p>', `<p>a fragment</p>${TAG}`],
+    ['empty page', '', TAG],
+    ['the last </body> wins', '<script>s = "</body>"</script><body>x</body>', `<script>s = "</body>"</script><body>x${TAG}</body>`],
+    ['</body> preferred to a later </html>', '<body>x</body></html>', `<body>x${TAG}</body></html>`],
+    ['</bodyguard> is not </body>', '<html><bodyguard></bodyguard></html>', `<html><bodyguard></bodyguard>${TAG}</html>`],
+    ['</htmlx> is not </html>', '<p>x</htmlx>', `<p>x</htmlx>${TAG}`],
+    ['"self-closing" script before the end', '<body><script src="a.js"/></body>', `<body><script src="a.js"/>${TAG}</body>`],
+    ['cut off right after the name', '<body>x</body', `<body>x${TAG}</body`],
+    ['non-ASCII content', '<body>Grüße — 日本</body>', `<body>Grüße — 日本${TAG}</body>`],
+  ])('%s', (_name, page, expected) => {
+    expect(inject(page)).toBe(expected);
+  });
+
+  it('keeps a UTF-8 byte-order mark at the start', () => {
+    const page = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<body>x</body>')]);
+    const result = injectScript(page, TAG);
+    expect([...result.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(result.subarray(3).toString('utf8')).toBe(`<body>x${TAG}</body>`);
+  });
+
+  it.each([
+    ['UTF-16LE', 'le'],
+    ['UTF-16BE', 'be'],
+  ] as const)('writes the tag in the page encoding for %s', (_name, byteOrder) => {
+    const encode = (text: string) => {
+      const bytes = Buffer.from(text, 'utf16le');
+      return byteOrder === 'le' ? bytes : bytes.swap16();
+    };
+    const bom = byteOrder === 'le' ? [0xff, 0xfe] : [0xfe, 0xff];
+    const page = Buffer.concat([Buffer.from(bom), encode('<body>é</body>')]);
+    expect(injectScript(page, TAG)).toEqual(Buffer.concat([Buffer.from(bom), encode(`<body>é${TAG}</body>`)]));
+  });
+
+  it('does not modify the page it is given', () => {
+    const page = Buffer.from('<body>x</body>');
+    injectScript(page, TAG);
+    expect(page.toString()).toBe('<body>x</body>');
+  });
+
+  it('handles a 10 MB page without </body> in one quick pass', () => {
+    const page = Buffer.from(`<html>${'<p>lorem <b>ipsum</b></p>\n'.repeat(400_000)}`);
+    expect(page.length).toBeGreaterThan(10_000_000);
+    const started = performance.now();
+    const result = injectScript(page, TAG);
+    const elapsed = performance.now() - started;
+    expect(result.subarray(-TAG.length).toString()).toBe(TAG);
+    expect(result.length).toBe(page.length + TAG.length);
+    // A linear scan takes a few tens of ms here; a quadratic one would take minutes.
+    expect(elapsed).toBeLessThan(1000);
+  });
+});
