@@ -138,18 +138,13 @@ export class FileCache {
       // tag true to the bytes we hold, whatever the timestamps say.
       contentHash = createHash('sha1').update(body).digest('base64url').slice(0, 12);
     }
-    // Large files are not hashed (that would read them whole); the inode joins
-    // size and mtime so a replaced file gets a new tag even with equal times, and
-    // the ctime so does one rewritten in place with its mtime restored (`touch -r`,
-    // `rsync --inplace -t`): the ctime moves on every write and no program can set
-    // it back. (On a file system whose clock ticks in whole seconds, two writes in
-    // one tick still look alike; only reading the bytes could tell them apart.)
+    // Large files are not hashed (that would read them whole): see largeFileTag.
     const entry: FileEntry = {
       kind: stats.isDirectory() ? 'directory' : 'file',
       absolute,
       size: body?.length ?? size,
       mtimeMs,
-      etag: makeEtag(body?.length ?? size, stats.mtimeNs, contentHash ?? `${stats.ino.toString(36)}_${stats.ctimeNs.toString(36)}`),
+      etag: makeEtag(body?.length ?? size, stats.mtimeNs, contentHash ?? largeFileTag(stats)),
       lastModifiedMs,
       lastModified: formatHttpDate(lastModifiedMs),
       contentType: stats.isDirectory() ? '' : contentTypeFor(absolute),
@@ -179,6 +174,18 @@ export class FileCache {
       this.forget(key);
     }
   }
+}
+
+/**
+ * What tells versions of a large (unhashed) file apart besides size and mtime:
+ * its inode (a file replaced by rename) and ctime (moved by every write; no
+ * program can set it back, unlike the mtime with `touch -r`). Limit: where the
+ * kernel's timestamps are coarse (before Linux 6.13 they tick every 1-4 ms),
+ * two same-size writes within one tick look alike; only reading the whole file
+ * could tell them apart, which is what small files get (a content hash).
+ */
+function largeFileTag(stats: BigIntStats): string {
+  return `${stats.ino.toString(36)}_${stats.ctimeNs.toString(36)}`;
 }
 
 function classifyError(error: unknown): 'not-found' | 'forbidden' {
