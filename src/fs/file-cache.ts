@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { formatHttpDate, lastModifiedFromMtime } from '../http/dates.js';
 import { makeEtag } from '../http/etag.js';
 import { contentTypeFor } from './content-type.js';
@@ -134,9 +134,11 @@ export class FileCache {
     let contentHash: string | undefined;
     if (stats.isFile() && size <= SMALL_FILE_LIMIT) {
       body = readFileSync(absolute);
-      // The read may see a newer version than the stat did; the hash keeps the
-      // tag true to the bytes we hold, whatever the timestamps say.
-      contentHash = createHash('sha1').update(body).digest('base64url').slice(0, 12);
+      // The read may see a newer version than the stat did; the checksum keeps
+      // the tag true to the bytes we hold, whatever the timestamps say. CRC-32
+      // (native, no crypto module to load at start-up) only has to tell apart
+      // two same-size versions written within one timestamp tick.
+      contentHash = crc32(body).toString(36);
     }
     // Large files are not hashed (that would read them whole): see largeFileTag.
     const entry: FileEntry = {

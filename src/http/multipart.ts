@@ -11,7 +11,6 @@
 //
 // Every header byte is ASCII, so string length equals byte length.
 
-import { randomBytes } from 'node:crypto';
 import { contentRange, type ByteRange } from './range.js';
 
 export interface MultipartLayout {
@@ -72,5 +71,6 @@ export function multipartLayout(
  * a random one cannot be aimed at by whoever wrote the file.
  */
 export function makeBoundary(): string {
-  return randomBytes(16).toString('hex');
+  // Web Crypto's global loads lazily: a server that never sends multipart never loads it.
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16))).toString('hex');
 }

@@ -1,14 +1,25 @@
-import { createHash } from 'node:crypto';
 import type { RequestContext, StageResult } from '../context.js';
 import type { FileEntry } from '../fs/file-cache.js';
-import { readDirectory } from '../fs/read-directory.js';
+import { crc32 } from 'node:zlib';
 import type { RenderedListing } from '../listing/cache.js';
-import { renderListingHtml } from '../listing/html.js';
-import { renderListingJson } from '../listing/json.js';
-import { parseSortQuery, sortEntries } from '../listing/sort.js';
+import { parseSortQuery } from '../listing/sort.js';
 import { addVary, fail, HTML_TYPE, htmlEntity } from '../respond.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The reader and renderers load with the first listing: a server of files never pays for them. */
+let listingModules:
+  | Promise<[typeof import('../fs/read-directory.js'), typeof import('../listing/html.js'), typeof import('../listing/json.js'), typeof import('../listing/sort.js')]>
+  | undefined;
+function loadListingModules() {
+  listingModules ??= Promise.all([
+    import('../fs/read-directory.js'),
+    import('../listing/html.js'),
+    import('../listing/json.js'),
+    import('../listing/sort.js'),
+  ]);
+  return listingModules;
+}
 
 /**
  * Directory listing for a folder without an index: HTML for people, JSON for
@@ -40,6 +51,7 @@ async function renderListing(
   json: boolean,
 ): Promise<StageResult> {
   const { options, listings } = ctx.services;
+  const [{ readDirectory }, { renderListingHtml }, { renderListingJson }, { sortEntries }] = await loadListingModules();
   let entries;
   try {
     entries = await listings.read(directory, () => readDirectory(directory.absolute, { root: options.root, dotfiles: options.dotfiles }));
@@ -52,7 +64,7 @@ async function renderListing(
   const sort = parseSortQuery(ctx.target!.query.slice(1));
   const page = { urlPath, entries: sortEntries(entries, sort), sort };
   const body = Buffer.from(json ? renderListingJson(page) : renderListingHtml(page));
-  const rendered = { body, etag: `"l-${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"` };
+  const rendered = { body, etag: `"l-${body.length.toString(36)}-${crc32(body).toString(36)}"` };
   listings.store(directory, variant, rendered);
   setEntity(ctx, rendered, json);
 }

@@ -3,15 +3,30 @@ import { pipeline } from 'node:stream/promises';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 import type { Entity, RequestContext, StageResult } from '../context.js';
 import { contentRange, type ByteRange } from '../http/range.js';
-import { makeBoundary, multipartLayout, type MultipartLayout } from '../http/multipart.js';
+import { makeBoundary, multipartLayout } from '../http/multipart.js';
 import { errorPage, HTML_TYPE } from '../respond.js';
 
 /**
- * Read size for streamed files. Each read is a round trip through the thread
- * pool, so reads larger than a read stream's default (64 KiB) move big files
- * faster; backpressure still bounds memory to a chunk or two per connection.
+ * Streamed downloads share a fixed memory budget. Each holds two buffers (one
+ * being sent while the next is read) and reuses them, so a download costs the
+ * same memory at the first megabyte as at the hundredth, and no garbage. A few
+ * clients get large reads (fewer trips through the thread pool, faster); many
+ * clients get smaller ones, and memory stays bounded.
  */
-const STREAM_CHUNK = 256 * 1024;
+const STREAM_BUDGET = 32 * 1024 * 1024;
+const MIN_CHUNK = 64 * 1024;
+const MAX_CHUNK = 1024 * 1024;
+/** Bytes of buffers held by downloads in flight. */
+let reservedBytes = 0;
+
+/** The largest read size (a power of two) whose two buffers still fit the budget; never below MIN_CHUNK. */
+function reserveChunk(length: number): number {
+  let chunk = MAX_CHUNK;
+  while (chunk > MIN_CHUNK && reservedBytes + 2 * chunk > STREAM_BUDGET) chunk /= 2;
+  chunk = Math.max(1, Math.min(chunk, length));
+  reservedBytes += 2 * chunk;
+  return chunk;
+}
 
 /** The last stage: write the status, headers and body the earlier stages decided. */
 export function send(ctx: RequestContext): StageResult | Promise<StageResult> {
@@ -98,40 +113,57 @@ async function streamFile(
   }
   res.writeHead(ctx.status, headers);
   try {
-    await pipeToResponse(ctx, fileBytes(handle, start, length));
+    await sendFilePieces(ctx, handle, [{ start, end: start + length - 1 }]);
   } finally {
     await handle.close();
   }
 }
 
 /**
- * Exactly `length` bytes of the file from `start`, read as they are sent.
- * Throws when the file has fewer (it shrank since its size was sent).
+ * Send `pieces` (in-memory bytes, and ranges of the file read as they are sent)
+ * and end the response. If a read fails, the file turns out shorter than
+ * promised, or the client goes away, the connection is cut rather than the
+ * response ended: a short body under a full Content-Length would look complete,
+ * and a keep-alive client would read the next response as its missing bytes.
  */
-async function* fileBytes(handle: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
-  const end = start + length;
-  for (let position = start; position < end; ) {
-    const buffer = Buffer.allocUnsafe(Math.min(STREAM_CHUNK, end - position));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-    if (bytesRead === 0) throw new Error('the file shrank while being sent');
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
+async function sendFilePieces(ctx: RequestContext, handle: FileHandle, pieces: Array<Buffer | ByteRange>): Promise<void> {
+  const { res } = ctx;
+  const largest = pieces.reduce((most, piece) => Math.max(most, Buffer.isBuffer(piece) ? 0 : piece.end - piece.start + 1), 0);
+  const chunk = reserveChunk(largest);
+  try {
+    // Two buffers take turns: one is being sent while the other is refilled.
+    let current = { buffer: Buffer.allocUnsafeSlow(chunk), sent: Promise.resolve() };
+    let other = { buffer: Buffer.allocUnsafeSlow(chunk), sent: Promise.resolve() };
+    for (const piece of pieces) {
+      if (Buffer.isBuffer(piece)) {
+        await written(res, piece);
+        continue;
+      }
+      for (let position = piece.start, end = piece.end + 1; position < end; [current, other] = [other, current]) {
+        // A buffer is refilled only once its previous contents are on their way.
+        await current.sent;
+        const { bytesRead } = await handle.read(current.buffer, 0, Math.min(chunk, end - position), position);
+        if (bytesRead === 0) throw new Error('the file shrank while being sent');
+        position += bytesRead;
+        current.sent = written(res, current.buffer.subarray(0, bytesRead));
+        current.sent.catch(() => {}); // awaited on its next turn; no unhandled rejection meanwhile
+      }
+    }
+    await Promise.all([current.sent, other.sent]);
+    res.end();
+  } catch {
+    res.destroy();
+  } finally {
+    reservedBytes -= 2 * chunk;
   }
 }
 
-/**
- * Write `chunks` with backpressure and end the response. If they fail (a read
- * error, a file that shrank) or the client goes away, the connection is cut
- * rather than the response ended: a short body under a full Content-Length
- * would look complete, and a keep-alive client would read the next response
- * as its missing bytes.
- */
-async function pipeToResponse(ctx: RequestContext, chunks: AsyncIterable<Buffer>): Promise<void> {
-  try {
-    await pipeline(chunks, ctx.res);
-  } catch {
-    ctx.res.destroy();
-  }
+/** Resolves once `chunk` has been handed to the socket; rejects if the response is gone. */
+function written(res: RequestContext['res'], chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (res.destroyed) return reject(new Error('the client went away'));
+    res.write(chunk, (error) => (error ? reject(error) : resolve()));
+  });
 }
 
 /** Compress a large file while streaming it: the length is unknown, so the body is chunked. */
@@ -154,7 +186,7 @@ async function streamCompressed(
     return replaceWithError(ctx, error);
   }
   res.writeHead(ctx.status, headers);
-  const source = handle.createReadStream({ highWaterMark: STREAM_CHUNK, autoClose: true });
+  const source = handle.createReadStream({ autoClose: true });
   const compressor =
     encoding === 'br'
       ? createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 4 } })
@@ -194,18 +226,10 @@ async function sendMultipart(ctx: RequestContext, entity: Entity, ranges: ByteRa
   }
   res.writeHead(ctx.status, headers);
   try {
-    await pipeToResponse(ctx, multipartBytes(handle, layout));
+    await sendFilePieces(ctx, handle, [...layout.parts.flatMap((part) => [part.head, part.range]), layout.tail]);
   } finally {
     await handle.close();
   }
-}
-
-async function* multipartBytes(handle: FileHandle, layout: MultipartLayout): AsyncGenerator<Buffer> {
-  for (const { head, range } of layout.parts) {
-    yield head;
-    yield* fileBytes(handle, range.start, range.end - range.start + 1);
-  }
-  yield layout.tail;
 }
 
 /** The file vanished or became unreadable after the stat: answer as if found so now. */
