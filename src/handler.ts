@@ -57,7 +57,7 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
 
   const stages: Stage[] = [
     checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405
-    createHostCheck(resolved), // DNS-rebinding defence while on loopback
+    createHostCheck(resolved), // one well-formed Host; DNS-rebinding defence on loopback
     liveReload?.endpoint, //     /__serve-dir/ client script and event stream
     guardPath, //              request target -> path inside the root, or 400/404
     resolveFile, //            stat; file, index file, slash redirect, or directory
@@ -121,20 +121,36 @@ function runStages(stages: readonly Stage[], ctx: RequestContext, index: number)
   }
 }
 
-/** Our own bug: log it, answer 500 without details, and keep serving everyone else. */
+let lastDescriptorWarning = 0;
+
+/**
+ * Out of file descriptors (EMFILE, ENFILE) is load, not a bug: the excess gets
+ * 503 with Retry-After, and the terminal one line a minute saying what to do.
+ * Anything else is our own bug: logged with its stack, answered 500 without
+ * details, and everyone else is still served.
+ */
 function answerInternalError(ctx: RequestContext, error: unknown): void {
-  console.error('serve-dir: internal error while serving a request:', error);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const overloaded = code === 'EMFILE' || code === 'ENFILE';
+  if (!overloaded) {
+    console.error('serve-dir: internal error while serving a request:', error);
+  } else if (Date.now() - lastDescriptorWarning > 60_000) {
+    lastDescriptorWarning = Date.now();
+    console.error(`serve-dir: out of file descriptors (${code}); answering 503 until some close (raise the limit with ulimit -n)`);
+  }
   const { res } = ctx;
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
-  const body = Buffer.from(errorPage(500));
-  res.writeHead(500, {
+  const status = overloaded ? 503 : 500;
+  const body = Buffer.from(errorPage(status));
+  res.writeHead(status, {
     'content-type': HTML_TYPE,
     'content-length': body.length,
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
+    ...(overloaded ? { 'retry-after': '1' } : {}),
   });
   res.end(ctx.method === 'HEAD' ? undefined : body);
 }

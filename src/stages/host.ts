@@ -1,26 +1,59 @@
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { RequestContext, StageResult } from '../context.js';
 import type { ResolvedOptions } from '../options.js';
 import { fail } from '../respond.js';
 
 /**
- * DNS-rebinding defence. A page on evil.example can make its own name resolve
- * to 127.0.0.1 and then read from a server on localhost as same-origin; the
- * only trace is the Host header, which still says evil.example. So while we
+ * The Host header, checked before anything is looked up.
+ *
+ * First its shape: RFC 9112 §3.2 says a server MUST answer 400 to a request
+ * with more than one Host line or a Host that is not `host[:port]`. Two Hosts
+ * are a smuggling tool (a proxy routes by one while we would serve by the
+ * other), and a request this malformed says nothing trustworthy about where its
+ * next one starts, so the connection is closed too.
+ *
+ * Then the DNS-rebinding defence. A page on evil.example can make its own name
+ * resolve to 127.0.0.1 and then read from a server on localhost as same-origin;
+ * the only trace is the Host header, which still says evil.example. So while we
  * listen on loopback only, any Host that is not a loopback name is refused.
  * Bound to a network address, the user chose to be reachable by any name.
  */
-export function createHostCheck(options: ResolvedOptions): ((ctx: RequestContext) => StageResult) | undefined {
-  if (!isLoopbackBind(options.bind)) return undefined;
+export function createHostCheck(options: ResolvedOptions): (ctx: RequestContext) => StageResult {
+  const loopbackOnly = isLoopbackBind(options.bind);
   const allowed = new Set(options.allowedHost.map((host) => host.toLowerCase()));
   return function checkHost(ctx: RequestContext): StageResult {
     const host = ctx.req.headers.host;
-    // HTTP/1.0 clients may omit Host; browsers (the attack's vehicle) never do.
+    // HTTP/1.0 clients may omit Host (Node's parser refuses HTTP/1.1 without one);
+    // browsers, the rebinding attack's vehicle, never do.
     if (host === undefined) return;
+    if (!HOST_SYNTAX.test(host) || hostLineCount(ctx.req) > 1) {
+      ctx.headers['connection'] = 'close';
+      return fail(ctx, 400);
+    }
+    if (!loopbackOnly) return;
     const name = hostName(host);
     if (isLoopbackName(name) || allowed.has(name)) return;
     return fail(ctx, 403);
   };
+}
+
+/**
+ * RFC 9110 §7.2: Host = uri-host [ ":" port ], with uri-host an IP literal in
+ * brackets or a reg-name (RFC 3986 §3.2.2: unreserved, pct-encoded, sub-delims;
+ * possibly empty).
+ */
+const HOST_SYNTAX = /^(?:\[[0-9A-Za-z:._~%-]+\]|[0-9A-Za-z._~%!$&'()*+,;=-]*)(?::[0-9]*)?$/;
+
+/** Node keeps only the first of repeated Host lines; the raw headers still have them all. */
+function hostLineCount(req: IncomingMessage): number {
+  const raw = req.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
+  return count;
 }
 
 export function isLoopbackBind(bind: string): boolean {

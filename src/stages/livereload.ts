@@ -34,7 +34,10 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
   const starting = import('../livereload/index.js').then(async (loaded) => {
     const liveReload = await loaded.startLiveReload({
       root: options.root,
-      ignore: options.ignore,
+      // Hidden files are not served, so their changes are nobody's business: an
+      // event naming `.env` would leak that it exists. Not watching dot-folders
+      // also spares the watcher `.cache`, `.next` and the like.
+      ignore: options.dotfiles ? options.ignore : [...options.ignore, '.*'],
       poll: options.poll,
       log: options.quiet ? () => {} : options.log,
     });

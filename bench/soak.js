@@ -1,0 +1,421 @@
+// npm run soak: a bounded mixed load against `node bin/serve-dir.js` on a temporary corpus,
+// watching the server's open descriptors and resident memory. Exits 1 when a response is
+// wrong or a 5xx, when the server dies, when a slow client is not cut off in time, or when
+// descriptors or memory end higher than they started by more than the bounds below.
+//
+//   npm run soak                        # 60 s
+//   npm run soak -- --duration 10       # the short run for CI
+//   node bench/soak.js --help
+//
+// Linux: descriptors and memory are read from /proc/<pid>; elsewhere they show as n/a.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MiB = 1024 * 1024;
+
+/**
+ * The same load before the baseline is taken: caches filled, code compiled, and the heap
+ * grown to the size this load needs, so that what grows after it is what the load leaves behind.
+ */
+const WARM_UP_MS = 5_000;
+/** After the load stops: time for closed connections to be reaped before the last sample. */
+const DRAIN_MS = 2_000;
+/**
+ * The server's headers timeout (src/server.ts), and how much later a slow client may be cut:
+ * its first byte goes out a second after connecting, the server looks for expired
+ * connections once a second, and a loaded machine adds some scheduling delay.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const CUT_OFF_SLACK_MS = 3_500;
+/** Bounds on growth from the idle start to the idle end: past them, something is held per request. */
+const MAX_DESCRIPTOR_GROWTH = 8;
+const MAX_MEMORY_GROWTH_BYTES = 64 * MiB;
+const MAX_MEMORY_GROWTH_RATIO = 0.5;
+/** Clients downloading the large file slowly, each holding it open for seconds. */
+const SLOW_READERS = 4;
+
+const USAGE = `usage: node bench/soak.js [--duration SECONDS] [--workers N] [--slow N] [--keep]
+
+  --duration N   seconds of load after a ${WARM_UP_MS / 1000} s warm-up (default 60; 10 for CI)
+  --workers N    concurrent clients making requests (default 32)
+  --slow N       clients sending their headers one byte a second (default 20)
+  --keep         keep the temporary corpus
+`;
+
+function usageError(message) {
+  process.stderr.write(`soak: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function options() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        duration: { type: 'string', default: '60' },
+        workers: { type: 'string', default: '32' },
+        slow: { type: 'string', default: '20' },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    usageError(error.message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const whole = (name, min) => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < min) usageError(`--${name} must be a whole number of at least ${min}`);
+    return value;
+  };
+  return { durationMs: whole('duration', 1) * 1000, workers: whole('workers', 1), slow: whole('slow', 0), keep: values.keep };
+}
+
+// ---------------------------------------------------------------- corpus and server
+
+function buildCorpus() {
+  const root = mkdtempSync(join(tmpdir(), 'serve-dir-soak-'));
+  const files = {
+    'small.txt': 'small file\n'.repeat(100),
+    'index.html': `<!doctype html><title>soak</title>${'<p>paragraph</p>\n'.repeat(200)}`,
+    'medium.js': randomBytes(150 * 1024).toString('base64'),
+    'large.bin': randomBytes(8 * MiB),
+    '.env': 'SECRET=never-served\n',
+  };
+  for (let i = 0; i < 200; i++) files[`many/file-${i}.txt`] = `file ${i}\n`;
+  for (const [name, contents] of Object.entries(files)) {
+    mkdirSync(join(root, name, '..'), { recursive: true });
+    writeFileSync(join(root, name), contents);
+  }
+  return root;
+}
+
+/** Spawn the CLI directly (never through npm or a shell, so the pid is the server's) and wait for its URL. */
+function startServer(root) {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'serve-dir.js'), root, '--port', '0', '--bind', '127.0.0.1', '--quiet'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const port = new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (text) => {
+      stdout += text;
+      const match = /http:\/\/\S+:(\d+)/.exec(stdout);
+      if (match) resolve(Number(match[1]));
+    });
+    exited.then(({ code, signal }) => reject(new Error(`serve-dir exited (${code ?? signal}) before listening: ${stderr}`)));
+  });
+  return { child, port, exited, stderr: () => stderr };
+}
+
+/** Open descriptors and resident memory of a process, or undefined where /proc is not available. */
+function sample(pid) {
+  try {
+    const descriptors = readdirSync(`/proc/${pid}/fd`).length;
+    const rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    return { descriptors, rss: rssKiB * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- the load
+
+const stats = {
+  byKind: /** @type {Record<string, number>} */ ({}),
+  errors: /** @type {string[]} */ ([]),
+  errorCount: 0,
+  serverErrors: 0,
+  latencies: /** @type {number[]} */ ([]),
+  slowCutOffs: /** @type {number[]} */ ([]),
+  slowLate: 0,
+};
+
+function recordError(message) {
+  stats.errorCount++;
+  if (stats.errors.length < 10) stats.errors.push(message);
+}
+
+/**
+ * The requests a worker picks from: [kind, headers, the statuses that are right]. Conditional
+ * requests use the validators the server sent during set-up.
+ */
+function requestMix(validators) {
+  return [
+    ['normal', '/small.txt', {}, [200]],
+    ['normal', '/index.html', { 'accept-encoding': 'gzip, br' }, [200]],
+    ['normal', '/medium.js', { 'accept-encoding': 'gzip' }, [200]],
+    ['normal', '/many/', {}, [200]],
+    ['normal', '/many/', { accept: 'application/json' }, [200]],
+    ['normal', '/many', {}, [301]],
+    ['normal', '/missing.txt', {}, [404]],
+    ['normal', '/.env', {}, [404]],
+    ['range', '/large.bin', { range: 'bytes=0-65535' }, [206]],
+    ['range', '/large.bin', { range: 'bytes=-1024' }, [206]],
+    ['range', '/medium.js', { range: 'bytes=0-99,1000-1999,-100' }, [206]],
+    ['range', '/large.bin', { range: `bytes=0-99`, 'if-range': validators.large }, [206]],
+    ['range', '/large.bin', { range: 'bytes=99999999999-' }, [416]],
+    ['conditional', '/small.txt', { 'if-none-match': validators.small }, [304]],
+    ['conditional', '/medium.js', { 'if-none-match': `"other", ${validators.medium}` }, [304]],
+    ['conditional', '/small.txt', { 'if-modified-since': validators.smallDate }, [304]],
+    ['conditional', '/small.txt', { 'if-match': '"nope"' }, [412]],
+  ];
+}
+
+/** One request over the keep-alive agent; the body is read and dropped. */
+function fetchOnce(agent, port, path, headers) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function requestWorker(agent, port, mix, until) {
+  while (performance.now() < until) {
+    const [kind, path, headers, expected] = mix[Math.floor(Math.random() * mix.length)];
+    try {
+      const { status, ms } = await fetchOnce(agent, port, path, headers);
+      stats.byKind[kind] = (stats.byKind[kind] ?? 0) + 1;
+      if (kind === 'normal') stats.latencies.push(ms);
+      if (status >= 500) stats.serverErrors++;
+      if (!expected.includes(status)) recordError(`${path} ${JSON.stringify(headers)}: ${status}, expected ${expected.join(' or ')}`);
+    } catch (error) {
+      recordError(`${path}: ${error.code ?? error.message}`);
+    }
+  }
+}
+
+/** Request a large file, or a range of it, and hang up at the first bytes. */
+function abortedDownload(port, head) {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    let status = 0;
+    socket.once('data', (chunk) => {
+      status = Number(/^HTTP\/1\.1 (\d{3})/.exec(chunk.toString('latin1', 0, 12))?.[1] ?? 0);
+      socket.destroy();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(status));
+    socket.write(head);
+  });
+}
+
+async function abortWorker(port, until) {
+  const heads = [
+    'GET /large.bin HTTP/1.1\r\nHost: localhost\r\n\r\n',
+    'GET /large.bin HTTP/1.1\r\nHost: localhost\r\nRange: bytes=1000-\r\n\r\n',
+    'GET /large.bin HTTP/1.1\r\nHost: localhost\r\nRange: bytes=0-9,5000000-\r\n\r\n',
+    'GET /medium.js HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip\r\n\r\n',
+  ];
+  for (let i = 0; performance.now() < until; i++) {
+    const status = await abortedDownload(port, heads[i % heads.length]);
+    stats.byKind.aborted = (stats.byKind.aborted ?? 0) + 1;
+    if (status >= 500) stats.serverErrors++;
+    if (status !== 200 && status !== 206) recordError(`aborted download ${i % heads.length}: status ${status}`);
+  }
+}
+
+/**
+ * A slowloris client: one header byte a second until the server shows it the door, then
+ * again, until `until`. A connection the server has not cut within the headers timeout and
+ * some slack is counted late and closed from our side.
+ */
+async function slowClient(port, until) {
+  while (performance.now() < until) {
+    const cutOff = await new Promise((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      const opened = performance.now();
+      const head = `GET /small.txt HTTP/1.1\r\nHost: localhost\r\nX-Slow: ${'a'.repeat(10_000)}`;
+      let next = 0;
+      let received = '';
+      let late = false;
+      const timer = setInterval(() => {
+        if (performance.now() - opened > HEADERS_TIMEOUT_MS + CUT_OFF_SLACK_MS) {
+          late = true;
+          socket.destroy();
+        } else {
+          socket.write(head[next++]);
+        }
+      }, 1000);
+      socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ ms: performance.now() - opened, status: received.slice(9, 12), late });
+      });
+    });
+    stats.byKind.slow = (stats.byKind.slow ?? 0) + 1;
+    if (cutOff.late) {
+      stats.slowLate++;
+      continue;
+    }
+    stats.slowCutOffs.push(cutOff.ms);
+    if (cutOff.status !== '408') recordError(`slow client answered ${cutOff.status || 'nothing'} after ${(cutOff.ms / 1000).toFixed(1)} s`);
+  }
+}
+
+/** A client that downloads the large file at about 256 KiB/s, holding the file open. */
+async function slowReader(port, until) {
+  while (performance.now() < until) {
+    await new Promise((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      const timer = setInterval(() => {
+        if (performance.now() >= until) socket.destroy();
+        socket.resume();
+        setTimeout(() => socket.pause(), 100);
+      }, 400);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve();
+      });
+      socket.write('GET /large.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    });
+    stats.byKind['slow read'] = (stats.byKind['slow read'] ?? 0) + 1;
+  }
+}
+
+/** Half the workers make requests on keep-alive connections, half abort downloads. */
+function mixedLoad(agent, port, mix, workers, until) {
+  return Promise.all([
+    ...Array.from({ length: Math.max(1, Math.floor(workers / 2)) }, () => requestWorker(agent, port, mix, until)),
+    ...Array.from({ length: Math.max(1, Math.ceil(workers / 2)) }, () => abortWorker(port, until)),
+  ]);
+}
+
+// ---------------------------------------------------------------- report
+
+/** The mean of each quarter of the samples. */
+const quarters = (samples) =>
+  samples.length < 4 ? [] : [0, 1, 2, 3].map((q) => {
+    const part = samples.slice(Math.floor((samples.length * q) / 4), Math.floor((samples.length * (q + 1)) / 4));
+    return part.reduce((sum, value) => sum + value, 0) / part.length;
+  });
+const mib = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
+const percentile = (sorted, p) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]);
+
+async function main() {
+  const { durationMs, workers, slow, keep } = options();
+  const root = buildCorpus();
+  const server = startServer(root);
+  let stopping = false;
+  let died;
+  server.exited.then(({ code, signal }) => {
+    if (!stopping) died = `serve-dir exited during the soak (${code ?? signal}): ${server.stderr().slice(0, 2000)}`;
+  });
+  const port = await server.port;
+  const pid = server.child.pid;
+  const log = (line) => process.stderr.write(`soak: ${line}\n`);
+  log(`serving ${root} on port ${port}; ${WARM_UP_MS / 1000} s warm-up, then ${durationMs / 1000} s of load`);
+
+  const warmUpAgent = new Agent({ keepAlive: true, maxSockets: workers });
+  const head = async (path) => {
+    const res = await new Promise((resolve, reject) => httpRequest({ host: '127.0.0.1', port, path, method: 'HEAD', agent: warmUpAgent }, resolve).on('error', reject).end());
+    res.resume();
+    return { etag: String(res.headers.etag), lastModified: String(res.headers['last-modified']) };
+  };
+  const small = await head('/small.txt');
+  const validators = { small: small.etag, smallDate: small.lastModified, medium: (await head('/medium.js')).etag, large: (await head('/large.bin')).etag };
+  const mix = requestMix(validators);
+  const warmUpEnd = performance.now() + WARM_UP_MS;
+  await mixedLoad(warmUpAgent, port, mix, workers, warmUpEnd);
+  const warmUpRequests = Object.values(stats.byKind).reduce((sum, n) => sum + n, 0);
+  Object.assign(stats, { byKind: {}, latencies: [] });
+  warmUpAgent.destroy();
+  await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
+
+  // The baseline is taken idle, and so is the last sample: any difference is what the load left behind.
+  const before = sample(pid);
+  const agent = new Agent({ keepAlive: true, maxSockets: workers });
+  const loadStart = performance.now();
+  const end = loadStart + durationMs;
+  const peak = { descriptors: before?.descriptors ?? 0, rss: before?.rss ?? 0 };
+  /** Resident memory during the load, to show a trend rather than two points. */
+  const rssSamples = [];
+  const sampler = setInterval(() => {
+    const now = sample(pid);
+    if (now === undefined) return;
+    peak.descriptors = Math.max(peak.descriptors, now.descriptors);
+    peak.rss = Math.max(peak.rss, now.rss);
+    if (performance.now() < end) rssSamples.push(now.rss);
+  }, 250);
+  // Slow clients run on past `end` until each has been cut off (or found late), so that even
+  // a short run sees the headers timeout enforced.
+  const slowClients = Promise.all(Array.from({ length: slow }, () => slowClient(port, end)));
+  await Promise.all([mixedLoad(agent, port, mix, workers, end), ...Array.from({ length: SLOW_READERS }, () => slowReader(port, end))]);
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  agent.destroy();
+  if (slow > 0) log('load done; waiting for the slow clients to be cut off');
+  await slowClients;
+  await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
+  clearInterval(sampler);
+  const after = sample(pid);
+  stopping = true;
+  server.child.kill('SIGTERM');
+  await server.exited;
+  if (!keep) rmSync(root, { recursive: true, force: true });
+
+  // ---- verdict
+  const failures = [];
+  if (died !== undefined) failures.push(died);
+  if (stats.serverErrors > 0) failures.push(`${stats.serverErrors} responses were 5xx`);
+  if (stats.errorCount > 0) failures.push(`${stats.errorCount} requests went wrong, e.g.:\n    ${stats.errors.join('\n    ')}`);
+  if (stats.slowLate > 0) failures.push(`${stats.slowLate} slow clients were held longer than ${(HEADERS_TIMEOUT_MS + CUT_OFF_SLACK_MS) / 1000} s`);
+  let memoryBound = 0;
+  if (before !== undefined && after !== undefined) {
+    memoryBound = Math.max(MAX_MEMORY_GROWTH_BYTES, before.rss * MAX_MEMORY_GROWTH_RATIO);
+    if (after.descriptors - before.descriptors > MAX_DESCRIPTOR_GROWTH) {
+      failures.push(`open descriptors grew from ${before.descriptors} to ${after.descriptors} (bound: +${MAX_DESCRIPTOR_GROWTH})`);
+    }
+    if (after.rss - before.rss > memoryBound) failures.push(`resident memory grew from ${mib(before.rss)} to ${mib(after.rss)} (bound: +${mib(memoryBound)})`);
+  }
+
+  const served = Object.values(stats.byKind).reduce((sum, n) => sum + n, 0);
+  const latencies = stats.latencies.sort((a, b) => a - b);
+  const cutOffs = stats.slowCutOffs.sort((a, b) => a - b);
+  const cell = (value, format = String) => (value === undefined ? 'n/a' : format(value)).padStart(11);
+  const lines = [
+    `serve-dir soak: ${durationMs / 1000} s of load after a ${WARM_UP_MS / 1000} s warm-up (${warmUpRequests} requests); ${workers} workers, ${slow} slow clients, ${SLOW_READERS} slow readers`,
+    '',
+    `                       ${'start'.padStart(11)}${'end'.padStart(11)}${'peak'.padStart(11)}`,
+    `  open descriptors     ${cell(before?.descriptors)}${cell(after?.descriptors)}${cell(before && peak.descriptors)}`,
+    `  resident memory      ${cell(before?.rss, mib)}${cell(after?.rss, mib)}${cell(before && peak.rss, mib)}`,
+    `  memory by quarter    ${quarters(rssSamples).map(mib).join(', ') || 'n/a'}`,
+    '',
+    `  requests served      ${served} (${Math.round(served / loadSeconds)}/s): ${Object.entries(stats.byKind).map(([kind, n]) => `${kind} ${n}`).join(', ')}`,
+    `  errors               ${stats.errorCount} (5xx: ${stats.serverErrors})`,
+    `  latency (normal)     p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies.at(-1) ?? 0).toFixed(1)} ms`,
+    `  slow clients cut     ${cutOffs.length === 0 ? 'none' : `${cutOffs.length} with 408, after ${(cutOffs[0] / 1000).toFixed(1)}–${(cutOffs.at(-1) / 1000).toFixed(1)} s`}${stats.slowLate > 0 ? `; ${stats.slowLate} late` : ''}`,
+    `  bounds               descriptors +${MAX_DESCRIPTOR_GROWTH}, memory +${before === undefined ? 'n/a' : mib(memoryBound)}, slow clients cut within ${(HEADERS_TIMEOUT_MS + CUT_OFF_SLACK_MS) / 1000} s`,
+    '',
+    failures.length === 0 ? 'PASS' : `FAIL\n  ${failures.join('\n  ')}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}
+
+main().catch((error) => {
+  process.stderr.write(`soak: ${error.stack ?? error}\n`);
+  process.exitCode = 1;
+});
