@@ -109,7 +109,7 @@ function banner(running: RunningServer, requestedPort: number | undefined): stri
   lines.push('');
   const wanted = requestedPort ?? options.port;
   if (wanted !== 0 && running.port !== wanted) lines.push(`  ${c.yellow(`Port ${wanted} is in use; using ${running.port} instead.`)}`);
-  if (options.watch) lines.push(`  ${c.magenta('Live reload on:')} watching for changes.`);
+  if (options.watch) lines.push(`  ${c.magenta('Live reload on:')} open pages reload when files change.`);
   lines.push(`  ${c.dim('Press Ctrl+C to stop.')}`, '');
   return lines.join('\n');
 }

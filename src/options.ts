@@ -1,5 +1,6 @@
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createIgnoreMatcher } from './livereload/ignore.js';
 
 /**
  * Options accepted by `createHandler` and `startServer`. Each has the name of
@@ -109,6 +110,12 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   if (!Number.isSafeInteger(cacheMemory) || cacheMemory < 0) {
     throw new UsageError(`invalid cache memory "${options.cacheMemory}": expected a number of bytes`);
   }
+  const ignore = options.ignore ?? [];
+  try {
+    createIgnoreMatcher(realRoot, ignore);
+  } catch (error) {
+    throw new UsageError(`invalid --ignore: ${(error as Error).message}`);
+  }
   return {
     root: realRoot,
     port,
@@ -121,7 +128,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     immutable: options.immutable ?? false,
     compress: options.compress ?? true,
     watch: options.watch ?? false,
-    ignore: options.ignore ?? [],
+    ignore,
     poll: options.poll ?? false,
     allowedHost: options.allowedHost ?? [],
     cacheMemory,

@@ -23,6 +23,13 @@ export function buildClientScript(eventsUrl: string): string {
   const CACHE_BUST_PARAM = 'serve-dir';
   const state = { server: null, lastEventId: '', source: null, updates: 0 };
   window.__serveDir = state;
+  // The server names the last event this page's HTML already reflects: changes
+  // after it are sent on connect, and a different server means a restart.
+  const since = document.currentScript && document.currentScript.dataset.since;
+  if (since && since.lastIndexOf('.') > 0) {
+    state.lastEventId = since;
+    state.server = since.slice(0, since.lastIndexOf('.'));
+  }
   const debug = (...args) => console.debug('[serve-dir]', ...args);
   const describe = (paths) => paths[0] + (paths.length > 1 ? ' (+' + (paths.length - 1) + ' more)' : '');
 

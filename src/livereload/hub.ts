@@ -90,6 +90,11 @@ export class EventHub {
     this.#heartbeat ??= setInterval(() => this.#writeToAll(':\n\n'), HEARTBEAT_INTERVAL_MS).unref();
   }
 
+  /** The id of the latest event: a page served now has seen everything up to it. */
+  get lastEventId(): string {
+    return `${this.serverId}.${this.#seq}`;
+  }
+
   /** Sends a batch of changed URL paths to every open stream; returns how many were told. */
   broadcast(paths: string[]): number {
     this.#seq++;

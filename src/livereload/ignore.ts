@@ -1,9 +1,9 @@
 // Which paths under the served root the watcher leaves alone.
 //
-// chokidar 4 dropped glob support from its `ignored` option, so the user's --ignore globs are
-// compiled here (node:path's matchesGlob would do, but Node 20 prints an experimental warning
-// for it). The result is a predicate chokidar calls for every directory before it descends
-// into it: an ignored folder is never read and never gets a watch of its own.
+// The user's --ignore globs are compiled here (node:path's matchesGlob would do, but Node 20
+// prints an experimental warning for it; chokidar 4+ takes no globs). The result is a predicate
+// the watcher (native, or chokidar when polling) calls for every folder before it descends into
+// it: an ignored folder is never read and never gets a watch of its own.
 //
 // Pattern semantics follow .gitignore, which people already know:
 //   - a pattern without "/" matches a name at any depth ("*.log", "dist");

@@ -1,7 +1,7 @@
 // Live reload: watches the served tree and tells open pages what changed, over Server-Sent
 // Events on the server's own origin, under a reserved prefix.
 //
-//   watcher.ts  chokidar, ignore rules, batching        -> batches of URL paths
+//   watcher.ts  fs.watch (chokidar to poll), ignores, batching -> batches of URL paths
 //   index.ts    listeners (cache invalidation) first, then the pages, then one terminal line
 //   hub.ts      the event stream                       <- GET /__serve-dir/events
 //   client.ts   the browser script                     <- GET /__serve-dir/client.js
@@ -27,7 +27,7 @@ export interface LiveReloadOptions {
   root: string;
   /** Extra globs/paths to ignore, relative to the root (.git and node_modules always are). */
   ignore: string[];
-  /** Watch by polling (chokidar's usePolling). */
+  /** Watch by polling (with chokidar) instead of the OS's change notifications. */
   poll: boolean;
   /** One line per batch of changes, and one per watcher problem. */
   log: (line: string) => void;
@@ -48,8 +48,14 @@ export interface LiveReload {
    * first.
    */
   onChange(listener: (urlPaths: string[]) => void): void;
-  /** The tag to give injectScript. */
+  /**
+   * The tag to give injectScript. It names the latest event, so a page connects
+   * asking for whatever changed after it was served: a save that lands while the
+   * page is (re)loading, before its stream is open, is not lost.
+   */
   readonly scriptTag: string;
+  /** The id of the latest event (the one the script tag names now). */
+  readonly lastEventId: string;
   /** Resolves when the watcher's initial scan is done. */
   readonly ready: Promise<void>;
   /** Stops watching and ends every event stream (so the HTTP server can close). */
@@ -90,7 +96,12 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
     onChange(listener) {
       listeners.push(listener);
     },
-    scriptTag: `<script src="${CLIENT_PATH}"></script>`,
+    get scriptTag() {
+      return `<script src="${CLIENT_PATH}" data-since="${hub.lastEventId}"></script>`;
+    },
+    get lastEventId() {
+      return hub.lastEventId;
+    },
     ready: watcher.ready,
     async close() {
       hub.close();

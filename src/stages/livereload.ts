@@ -22,8 +22,8 @@ export interface LiveReloadStages {
 }
 
 /**
- * The live-reload stages. The module (and chokidar with it) is loaded only
- * here, only with --watch: a plain preview never pays for it.
+ * The live-reload stages. The module (and the watcher with it) is loaded
+ * only here, only with --watch: a plain preview never pays for it.
  */
 export function createLiveReloadStages(services: Services): LiveReloadStages {
   const { options } = services;
@@ -49,6 +49,16 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     services.liveReload = liveReload;
     return liveReload;
   });
+  const startedAt = performance.now();
+  // Say when changes start to count: one made before this line is not seen.
+  starting
+    .then((liveReload) => liveReload.ready)
+    .then(
+      () => {
+        if (!options.quiet) options.log(`live reload: watching for changes (ready in ${Math.round(performance.now() - startedAt)} ms)`);
+      },
+      () => {},
+    );
 
   function endpoint(ctx: RequestContext): StageResult | Promise<StageResult> {
     if (ctx.status !== 200) return;
@@ -67,12 +77,13 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     // A range addresses the file's own bytes; it is answered from the file, untouched.
     if (ctx.req.headers.range !== undefined && ctx.status === 200) return;
     const withScript = (html: Buffer) => {
+      // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
       const body = module!.injectScript(html, liveReload.scriptTag);
       ctx.entity = {
         ...entity,
         body,
         size: body.length,
-        etag: entity.etag === '' ? '' : etagForEncoding(entity.etag, 'lr'),
+        etag: entity.etag === '' ? '' : etagForEncoding(entity.etag, `lr.${liveReload.lastEventId}`),
         // The page is now generated: no ranges, no sidecars.
         file: undefined,
       };

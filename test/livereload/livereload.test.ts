@@ -1,13 +1,14 @@
 // startLiveReload end to end on the server side: real files in a temporary folder, a real
 // node:http server that routes /__serve-dir/ to handle(), and an SSE client over a socket.
 
-import { mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVERELOAD_PREFIX, startLiveReload, type LiveReload } from '../../src/livereload/index.js';
+import { inotifyWatchedInodes } from './inotify.js';
 import { SseClient } from './sse-client.js';
 
 /** Twice the batcher's longest flush delay: if a second event were coming, it would have come. */
@@ -180,8 +181,14 @@ describe('live reload', () => {
     expect((await fetch(url, { method: 'DELETE' })).status).toBe(405);
   });
 
-  it('gives the tag that loads the client', () => {
-    expect(site.liveReload.scriptTag).toBe(`<script src="${LIVERELOAD_PREFIX}client.js"></script>`);
+  it('gives the tag that loads the client, naming the latest event', async () => {
+    const before = site.liveReload.lastEventId;
+    expect(before).toMatch(/^[\w-]+\.\d+$/);
+    expect(site.liveReload.scriptTag).toBe(`<script src="${LIVERELOAD_PREFIX}client.js" data-since="${before}"></script>`);
+    await writeFile(path.join(site.root, 'css/settle.css'), 'b {}');
+    expect((await client.next()).data).toEqual({ type: 'change', paths: ['/css/settle.css'] });
+    expect(site.liveReload.lastEventId).not.toBe(before);
+    expect(site.liveReload.scriptTag).toContain(`data-since="${site.liveReload.lastEventId}"`);
   });
 
   it('leaves other paths under the prefix to the caller', async () => {
@@ -217,15 +224,3 @@ describe('live reload listeners and shutdown', () => {
     await rm(root, { recursive: true });
   });
 });
-
-/** Inode numbers of everything this process watches with inotify (Linux). */
-async function inotifyWatchedInodes(): Promise<number[]> {
-  const inodes: number[] = [];
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
-    if (target !== 'anon_inode:inotify') continue;
-    const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
-    for (const match of info.matchAll(/^inotify wd:\S+ ino:([0-9a-f]+)/gm)) inodes.push(Number.parseInt(match[1]!, 16));
-  }
-  return inodes;
-}
