@@ -21,8 +21,9 @@ export function compressBuffer(body: Buffer, encoding: 'br' | 'gzip'): Promise<B
 }
 
 /**
- * Compressed variants of in-memory bodies, keyed by the variant's strong ETag
- * (which changes with the bytes, so a stale variant can never be found).
+ * Variants of in-memory bodies (compressed, or with the live-reload script),
+ * keyed by the variant's strong ETag (which changes with the bytes, so a stale
+ * variant can never be found).
  * Bounded in bytes; least recently used first out. Concurrent requests for the
  * same variant share one compression.
  */
@@ -61,10 +62,11 @@ export class VariantCache {
     this.bytes = 0;
   }
 
-  private store(etag: string, compressed: Buffer): void {
-    if (compressed.length > this.maxBytes) return;
-    this.variants.set(etag, compressed);
-    this.bytes += compressed.length;
+  /** Keep a variant made elsewhere (a page with the live-reload script in it). */
+  store(etag: string, variant: Buffer): void {
+    if (variant.length > this.maxBytes || this.variants.has(etag)) return;
+    this.variants.set(etag, variant);
+    this.bytes += variant.length;
     for (const [key, value] of this.variants) {
       if (this.bytes <= this.maxBytes) break;
       this.variants.delete(key);

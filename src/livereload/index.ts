@@ -7,8 +7,8 @@
 //   client.ts   the browser script                     <- GET /__serve-dir/client.js
 //   inject.ts   the script tag into HTML pages
 
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { crc32 } from 'node:zlib';
 import pc from 'picocolors';
 import { listMatches } from '../http/etag.js';
 import { buildClientScript } from './client.js';
@@ -120,7 +120,8 @@ export function describeBatch(urlPaths: readonly string[], pagesTold: number): s
 /** Serves the client script: revalidated on every page load (no-cache), answered 304 when unchanged. */
 function createClientScriptResponder(): (req: IncomingMessage, res: ServerResponse) => void {
   const body = Buffer.from(buildClientScript(EVENTS_PATH), 'utf8');
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+  // The script is built into this version of serve-dir; a checksum names it well enough.
+  const etag = `"${body.length.toString(36)}-${crc32(body).toString(36)}"`;
   // RFC 9110 §15.4.5: a 304 carries the validators and caching fields, not the content's metadata.
   const validators = { 'Cache-Control': 'no-cache', ETag: etag };
   return (req, res) => {

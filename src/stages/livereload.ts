@@ -76,20 +76,22 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     if (liveReload === undefined) return starting.then(() => inject(ctx));
     // A range addresses the file's own bytes; it is answered from the file, untouched.
     if (ctx.req.headers.range !== undefined && ctx.status === 200) return;
-    const withScript = (html: Buffer) => {
-      // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
-      const body = module!.injectScript(html, liveReload.scriptTag);
-      ctx.entity = {
-        ...entity,
-        body,
-        size: body.length,
-        etag: entity.etag === '' ? '' : etagForEncoding(entity.etag, `lr.${liveReload.lastEventId}`),
-        // The page is now generated: no ranges, no sidecars.
-        file: undefined,
-      };
+    // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
+    const etag = entity.etag === '' ? '' : etagForEncoding(entity.etag, `lr.${liveReload.lastEventId}`);
+    const withScript = (body: Buffer) => {
+      // The page is now generated: no ranges, no sidecars.
+      ctx.entity = { ...entity, body, size: body.length, etag, file: undefined };
     };
-    if (entity.body !== undefined) return withScript(entity.body);
-    return readFile(entity.file!.absolute).then(withScript);
+    // Kept between requests (a big listing is megabytes to copy), until a change renames it.
+    const injected = etag === '' ? undefined : services.variants.get(etag);
+    if (injected !== undefined) return withScript(injected);
+    const addScript = (html: Buffer) => {
+      const body = module!.injectScript(html, liveReload.scriptTag);
+      if (etag !== '') services.variants.store(etag, body);
+      withScript(body);
+    };
+    if (entity.body !== undefined) return addScript(entity.body);
+    return readFile(entity.file!.absolute).then(addScript);
   }
 
   return {

@@ -13,19 +13,47 @@ import { errorPage, HTML_TYPE } from '../respond.js';
  * clients get large reads (fewer trips through the thread pool, faster); many
  * clients get smaller ones, and memory stays bounded.
  */
-const STREAM_BUDGET = 32 * 1024 * 1024;
+const STREAM_BUDGET = 16 * 1024 * 1024;
 const MIN_CHUNK = 64 * 1024;
 const MAX_CHUNK = 1024 * 1024;
 /** Bytes of buffers held by downloads in flight. */
 let reservedBytes = 0;
 
-/** The largest read size (a power of two) whose two buffers still fit the budget; never below MIN_CHUNK. */
-function reserveChunk(length: number): number {
+/**
+ * Buffers of finished downloads, by size, for the next ones: allocating a
+ * megabyte per download and leaving it to the garbage collector grows the
+ * resident size far beyond what is in use (freed memory is not returned at once).
+ */
+const spareBuffers = new Map<number, Buffer[]>();
+const MAX_SPARE_BYTES = 4 * 1024 * 1024;
+let spareBytes = 0;
+
+/** Two read buffers of the largest size (a power of two) that still fits the budget; never below MIN_CHUNK. */
+function takeBuffers(length: number): [Buffer, Buffer] {
   let chunk = MAX_CHUNK;
   while (chunk > MIN_CHUNK && reservedBytes + 2 * chunk > STREAM_BUDGET) chunk /= 2;
-  chunk = Math.max(1, Math.min(chunk, length));
+  // Whole powers of two only, so buffers can be handed on; a short file reads through a short view.
+  while (chunk > MIN_CHUNK && chunk / 2 >= length) chunk /= 2;
   reservedBytes += 2 * chunk;
-  return chunk;
+  const spare = spareBuffers.get(chunk) ?? [];
+  const take = () => {
+    const buffer = spare.pop();
+    if (buffer === undefined) return Buffer.allocUnsafeSlow(chunk);
+    spareBytes -= chunk;
+    return buffer;
+  };
+  return [take(), take()];
+}
+
+function returnBuffers(buffers: readonly Buffer[]): void {
+  for (const buffer of buffers) {
+    reservedBytes -= buffer.length;
+    if (spareBytes + buffer.length > MAX_SPARE_BYTES) continue;
+    let spare = spareBuffers.get(buffer.length);
+    if (spare === undefined) spareBuffers.set(buffer.length, (spare = []));
+    spare.push(buffer);
+    spareBytes += buffer.length;
+  }
 }
 
 /** The last stage: write the status, headers and body the earlier stages decided. */
@@ -129,11 +157,12 @@ async function streamFile(
 async function sendFilePieces(ctx: RequestContext, handle: FileHandle, pieces: Array<Buffer | ByteRange>): Promise<void> {
   const { res } = ctx;
   const largest = pieces.reduce((most, piece) => Math.max(most, Buffer.isBuffer(piece) ? 0 : piece.end - piece.start + 1), 0);
-  const chunk = reserveChunk(largest);
+  const buffers = takeBuffers(largest);
+  const chunk = buffers[0].length;
   try {
     // Two buffers take turns: one is being sent while the other is refilled.
-    let current = { buffer: Buffer.allocUnsafeSlow(chunk), sent: Promise.resolve() };
-    let other = { buffer: Buffer.allocUnsafeSlow(chunk), sent: Promise.resolve() };
+    let current = { buffer: buffers[0], sent: Promise.resolve() };
+    let other = { buffer: buffers[1], sent: Promise.resolve() };
     for (const piece of pieces) {
       if (Buffer.isBuffer(piece)) {
         await written(res, piece);
@@ -151,9 +180,10 @@ async function sendFilePieces(ctx: RequestContext, handle: FileHandle, pieces: A
     }
     await Promise.all([current.sent, other.sent]);
     res.end();
+    returnBuffers(buffers);
   } catch {
     res.destroy();
-  } finally {
+    // Not handed on: the socket may not be done with them. The garbage collector takes them.
     reservedBytes -= 2 * chunk;
   }
 }
