@@ -18,6 +18,8 @@
 //   POSIX time can name: rounding it into the next day would make a file modified at
 //   00:00:00 look unmodified since.
 
+import { isOws } from './whitespace.js';
+
 const DAY_NAMES: readonly string[] = 'Sun Mon Tue Wed Thu Fri Sat'.split(' ');
 const LONG_DAY_NAMES: readonly string[] = 'Sunday Monday Tuesday Wednesday Thursday Friday Saturday'.split(' ');
 const MONTH_NAMES: readonly string[] = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
@@ -175,8 +177,4 @@ export function formatHttpDate(ms: number): string {
  */
 export function lastModifiedFromMtime(mtimeMs: number, now: number): number {
   return Math.floor(Math.min(mtimeMs, now) / 1000) * 1000;
-}
-
-function isOws(code: number): boolean {
-  return code === 0x20 || code === 0x09;
 }

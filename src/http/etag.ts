@@ -15,6 +15,8 @@
  * optionally narrowed by `extra` (e.g. a content hash). The result is quoted and made only of
  * visible ASCII, e.g. "\"1a2b-17f0c3e9a1b2c3d4\"".
  */
+import { isOws, skipOws } from './whitespace.js';
+
 export function makeEtag(size: number, mtimeNs: bigint, extra?: string): string {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`Invalid size for an ETag: ${size}`);
   // Two's complement keeps a pre-1970 mtime free of a "-" sign, which is our separator.
@@ -145,14 +147,4 @@ function escapeTagPart(part: string): string {
     for (const byte of Buffer.from(char, 'utf8')) escaped += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return escaped;
-}
-
-function skipOws(text: string, at: number): number {
-  let i = at;
-  while (i < text.length && isOws(text.charCodeAt(i))) i++;
-  return i;
-}
-
-function isOws(code: number): boolean {
-  return code === 0x20 || code === 0x09;
 }

@@ -5,6 +5,8 @@
 //   weight          = OWS ";" OWS "q=" qvalue                      (§12.4.2)
 //   qvalue          = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
 
+import { skipOws } from './whitespace.js';
+
 export type Encoding = 'br' | 'gzip' | 'identity';
 export type Coding = Exclude<Encoding, 'identity'>;
 
@@ -178,11 +180,5 @@ for (const char of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi
 function skipToken(text: string, at: number, end: number): number {
   let i = at;
   while (i < end && TCHAR[text.charCodeAt(i)] === 1) i++;
-  return i;
-}
-
-function skipOws(text: string, at: number, end: number): number {
-  let i = at;
-  while (i < end && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i++;
   return i;
 }

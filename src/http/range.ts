@@ -12,6 +12,8 @@
 // is a 416. Validity is decided before satisfiability: "bytes=9-5" is invalid for every file
 // and gets the whole file, not a 416.
 
+import { isOws, skipOws } from './whitespace.js';
+
 export interface ByteRange {
   start: number;
   /** Inclusive. */
@@ -219,14 +221,4 @@ function coalesce(ranges: readonly ByteRange[]): ByteRange[] {
     }
   }
   return merged.sort((a, b) => a.order - b.order).map(({ start, end }) => ({ start, end }));
-}
-
-function skipOws(text: string, at: number): number {
-  let i = at;
-  while (i < text.length && isOws(text.charCodeAt(i))) i++;
-  return i;
-}
-
-function isOws(code: number): boolean {
-  return code === 0x20 || code === 0x09;
 }

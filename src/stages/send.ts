@@ -58,15 +58,13 @@ function returnBuffers(buffers: readonly Buffer[]): void {
 
 /** The last stage: write the status, headers and body the earlier stages decided. */
 export function send(ctx: RequestContext): StageResult | Promise<StageResult> {
-  const { res, entity } = ctx;
+  const { entity } = ctx;
   if (entity === undefined || ctx.status === 204 || ctx.status === 304) {
     const headers = baseHeaders(ctx, entity?.contentType);
     // 304 keeps the validators and caching headers but describes no body (RFC 9110 §15.4.5).
     // Other bodiless answers (a 416) say their body is empty rather than send an empty chunked one.
     if (ctx.status !== 204 && ctx.status !== 304) headers.push('content-length', 0);
-    res.writeHead(ctx.status, headers);
-    res.end();
-    return;
+    return sendHeadersOnly(ctx, headers);
   }
   // The coding was chosen for the file; an error page that replaced it since (a 412) goes out as is.
   const encoded = ctx.status === 200 ? ctx.encoded : undefined;
@@ -112,11 +110,7 @@ function sendBuffer(ctx: RequestContext, headers: HeaderList, body: Buffer): voi
   ctx.res.end(ctx.method === 'HEAD' ? undefined : body);
 }
 
-/**
- * Stream a file with backpressure. The file is opened before the headers go
- * out, so a file deleted or made unreadable since the stat still gets a clean
- * 404 or 403.
- */
+/** Stream a file, or one range of it, with backpressure. */
 async function streamFile(
   ctx: RequestContext,
   headers: HeaderList,
@@ -124,24 +118,38 @@ async function streamFile(
   size: number,
   range: ByteRange | undefined,
 ): Promise<StageResult> {
-  const { res } = ctx;
   const start = range?.start ?? 0;
   const length = range === undefined ? size : range.end - range.start + 1;
   headers.push('content-length', length);
-  if (ctx.method === 'HEAD' || length === 0) {
-    res.writeHead(ctx.status, headers);
-    res.end();
-    return;
-  }
+  if (ctx.method === 'HEAD' || length === 0) return sendHeadersOnly(ctx, headers);
+  return withOpenFile(ctx, path, headers, (handle) => sendFilePieces(ctx, handle, [{ start, end: start + length - 1 }]));
+}
+
+function sendHeadersOnly(ctx: RequestContext, headers: HeaderList): void {
+  ctx.res.writeHead(ctx.status, headers);
+  ctx.res.end();
+}
+
+/**
+ * Open the file before the headers go out, so a file deleted or made unreadable
+ * since the stat still gets a clean 404 or 403; then send the headers and the
+ * body, and close the file whatever happens.
+ */
+async function withOpenFile(
+  ctx: RequestContext,
+  path: string,
+  headers: HeaderList,
+  sendBody: (handle: FileHandle) => Promise<void>,
+): Promise<StageResult> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {
     return replaceWithError(ctx, error);
   }
-  res.writeHead(ctx.status, headers);
+  ctx.res.writeHead(ctx.status, headers);
   try {
-    await sendFilePieces(ctx, handle, [{ start, end: start + length - 1 }]);
+    await sendBody(handle);
   } finally {
     await handle.close();
   }
@@ -203,29 +211,18 @@ async function streamCompressed(
   path: string,
   encoding: 'br' | 'gzip',
 ): Promise<StageResult> {
-  const { res } = ctx;
-  if (ctx.method === 'HEAD') {
-    res.writeHead(ctx.status, headers);
-    res.end();
-    return;
-  }
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    return replaceWithError(ctx, error);
-  }
-  res.writeHead(ctx.status, headers);
-  const source = handle.createReadStream({ autoClose: true });
-  const compressor =
-    encoding === 'br'
-      ? createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 4 } })
-      : createGzip({ level: 6 });
-  try {
-    await pipeline(source, compressor, res);
-  } catch {
-    res.destroy();
-  }
+  if (ctx.method === 'HEAD') return sendHeadersOnly(ctx, headers);
+  return withOpenFile(ctx, path, headers, async (handle) => {
+    const compressor =
+      encoding === 'br'
+        ? createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 4 } })
+        : createGzip({ level: 6 });
+    try {
+      await pipeline(handle.createReadStream({ autoClose: false }), compressor, ctx.res);
+    } catch {
+      ctx.res.destroy();
+    }
+  });
 }
 
 /** RFC 9110 §14.6: several ranges as one multipart/byteranges body of exact length. */
@@ -233,33 +230,18 @@ async function sendMultipart(ctx: RequestContext, entity: Entity, ranges: ByteRa
   const layout = multipartLayout(ranges, entity.size, entity.contentType, makeBoundary());
   const headers = baseHeaders(ctx, layout.contentType);
   headers.push('content-length', layout.contentLength);
-  const { res } = ctx;
-  if (ctx.method === 'HEAD') {
-    res.writeHead(ctx.status, headers);
-    res.end();
-    return;
-  }
+  if (ctx.method === 'HEAD') return sendHeadersOnly(ctx, headers);
   const body = entity.body;
   if (body !== undefined) {
     const pieces: Buffer[] = [];
     for (const part of layout.parts) pieces.push(part.head, body.subarray(part.range.start, part.range.end + 1));
     pieces.push(layout.tail);
-    res.writeHead(ctx.status, headers);
-    res.end(Buffer.concat(pieces, layout.contentLength));
+    ctx.res.writeHead(ctx.status, headers);
+    ctx.res.end(Buffer.concat(pieces, layout.contentLength));
     return;
   }
-  let handle: FileHandle;
-  try {
-    handle = await open(entity.file!.absolute, 'r');
-  } catch (error) {
-    return replaceWithError(ctx, error);
-  }
-  res.writeHead(ctx.status, headers);
-  try {
-    await sendFilePieces(ctx, handle, [...layout.parts.flatMap((part) => [part.head, part.range]), layout.tail]);
-  } finally {
-    await handle.close();
-  }
+  const pieces = [...layout.parts.flatMap((part) => [part.head, part.range]), layout.tail];
+  return withOpenFile(ctx, entity.file!.absolute, headers, (handle) => sendFilePieces(ctx, handle, pieces));
 }
 
 /** The file vanished or became unreadable after the stat: answer as if found so now. */

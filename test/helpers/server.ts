@@ -180,6 +180,25 @@ export async function openFileTargets(pid = process.pid): Promise<string[]> {
 }
 
 /**
+ * Send `requestText` on a raw socket, and as soon as the first bytes of the answer
+ * arrive, report whether `path` is open in this process, then drop the connection
+ * mid-download.
+ */
+export function isOpenWhenAbortingDownload(port: number, requestText: string, path: string): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', reject);
+    socket.write(requestText);
+    socket.once('data', async () => {
+      socket.pause();
+      const open = (await openFileTargets()).includes(path);
+      socket.destroy();
+      resolve(open);
+    });
+  });
+}
+
+/**
  * Re-check `condition` every 10 ms until it holds, failing after `timeoutMs`: only
  * for state that settles shortly after an awaited event (a descriptor closed on
  * libuv's thread pool), never instead of awaiting the event itself.

@@ -3,7 +3,6 @@
 // the same answers for a small file (held in memory) and a large one (streamed).
 import { randomBytes } from 'node:crypto';
 import { truncateSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_FILE_LIMIT } from '../../src/fs/file-cache.js';
@@ -12,6 +11,7 @@ import { decodeBody, parseByteranges } from '../helpers/http.js';
 import {
   cleanup,
   exchange,
+  isOpenWhenAbortingDownload,
   nextResponseClosed,
   openFileTargets,
   parseResponse,
@@ -271,17 +271,7 @@ describe('a client that leaves during a multipart response', () => {
     writeFileSync(path, '');
     truncateSync(path, 50 * 1024 * 1024); // sparse: cheap to make, slow enough to send
     const closed = nextResponseClosed(running.server);
-    const openDuringDownload = await new Promise<boolean>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('error', reject);
-      socket.write('GET /sparse.bin HTTP/1.1\r\nHost: localhost\r\nRange: bytes=0-9,1000000-\r\n\r\n');
-      socket.once('data', async () => {
-        socket.pause();
-        const open = (await openFileTargets()).includes(path);
-        socket.destroy();
-        resolve(open);
-      });
-    });
+    const openDuringDownload = await isOpenWhenAbortingDownload(port, 'GET /sparse.bin HTTP/1.1\r\nHost: localhost\r\nRange: bytes=0-9,1000000-\r\n\r\n', path);
     expect(openDuringDownload).toBe(true);
     await closed;
     await settles(async () => !(await openFileTargets()).includes(path));

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/index.js';
 import {
   cleanup,
   headersExceptDate,
+  isOpenWhenAbortingDownload,
   nextResponseClosed,
   onCleanup,
   openFileTargets,
@@ -102,17 +102,7 @@ describe('file responses', () => {
     const fdsBefore = (await openFileTargets()).length;
     const closed = nextResponseClosed(running.server);
 
-    const openDuringDownload = await new Promise<boolean>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('error', reject);
-      socket.write('GET /fifty.bin HTTP/1.1\r\nHost: localhost\r\n\r\n');
-      socket.once('data', async () => {
-        socket.pause();
-        const open = (await openFileTargets()).includes(path);
-        socket.destroy();
-        resolve(open);
-      });
-    });
+    const openDuringDownload = await isOpenWhenAbortingDownload(port, 'GET /fifty.bin HTTP/1.1\r\nHost: localhost\r\n\r\n', path);
     expect(openDuringDownload).toBe(true);
 
     await closed;
