@@ -20,7 +20,7 @@ function version(): string {
 }
 
 export function buildProgram(): Command {
-  const collect = (value: string, previous: string[]) => [...previous, value];
+  const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
   return new Command('serve-dir')
     .description('Serve a folder over HTTP: correct caching and ranges, safe defaults, optional live reload.')
     .argument('[dir]', 'directory to serve', undefined)
@@ -35,9 +35,9 @@ export function buildProgram(): Command {
     .option('--immutable', 'add "immutable" to Cache-Control (with --cache, for fingerprinted assets)')
     .option('--no-compress', 'do not compress responses or serve .br/.gz sidecars')
     .option('-w, --watch', 'watch the directory and live-reload open pages on change')
-    .option('--ignore <glob>', 'with --watch, also ignore these paths, .gitignore-style (repeatable; .git, node_modules and hidden folders always)', collect, [])
+    .option('--ignore <glob>', 'with --watch, also ignore these paths, .gitignore-style (repeatable; .git and node_modules always, hidden folders unless --dotfiles)', collect)
     .option('--poll', 'with --watch, poll for changes (network drives, WSL, containers)')
-    .option('--allowed-host <name>', 'accept this Host name besides localhost while bound to loopback (repeatable)', collect, [])
+    .option('--allowed-host <name>', 'accept this Host name besides localhost while bound to loopback (repeatable)', collect)
     .option('--cache-memory <MiB>', 'memory for cached file contents, compressed variants and listings, in MiB (default: 64)')
     .version(version(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
@@ -58,9 +58,9 @@ interface ParsedFlags {
   immutable?: boolean;
   compress: boolean;
   watch?: boolean;
-  ignore: string[];
+  ignore?: string[];
   poll?: boolean;
-  allowedHost: string[];
+  allowedHost?: string[];
   cacheMemory?: string;
 }
 
@@ -89,9 +89,9 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
     immutable: flags.immutable ?? false,
     compress: flags.compress,
     watch: flags.watch ?? false,
-    ignore: flags.ignore,
+    ignore: flags.ignore ?? [],
     poll: flags.poll ?? false,
-    allowedHost: flags.allowedHost,
+    allowedHost: flags.allowedHost ?? [],
     cacheMemory,
   };
 }
