@@ -27,6 +27,19 @@ export const MAX_PATH_BYTES = 4096;
 export const MAX_SEGMENT_BYTES = 255;
 
 const HEX = /^[0-9A-Fa-f]{2}$/;
+const IS_WINDOWS = process.platform === 'win32';
+
+/**
+ * Names Windows resolves to some other file than the one they spell, which
+ * would walk around the dotfile rule (`GIT~1` is `.git`, `.env.` and `.env `
+ * are `.env`, `.env::$DATA` is its contents) or reach a device (`NUL`, `COM1.txt`).
+ * No file is served under such a name there.
+ */
+const WINDOWS_ALIAS = /:|[. ]$|~\d|^(?:con|prn|aux|nul|com\d|lpt\d)(?:\.|$)/i;
+
+export function isWindowsAlias(segment: string): boolean {
+  return WINDOWS_ALIAS.test(segment);
+}
 
 /**
  * Map the path of a request target (origin-form, `/a/b?q`) to a path inside `root`.
@@ -42,7 +55,7 @@ const HEX = /^[0-9A-Fa-f]{2}$/;
  * - Dotfiles and dot-directories are 404 unless allowed; `/.well-known/` is
  *   always served (RFC 8615 puts public metadata there).
  */
-export function mapRequestPath(target: string, root: string, allowDotfiles: boolean): MapResult {
+export function mapRequestPath(target: string, root: string, allowDotfiles: boolean, windows = IS_WINDOWS): MapResult {
   if (target.charCodeAt(0) !== 0x2f /* '/' */) return { ok: false, status: 400 };
   const queryStart = target.indexOf('?');
   const rawPath = queryStart === -1 ? target : target.slice(0, queryStart);
@@ -69,6 +82,7 @@ export function mapRequestPath(target: string, root: string, allowDotfiles: bool
       continue;
     }
     if (segment.includes('/') || segment.includes('\\')) return { ok: false, status: 400 };
+    if (windows && isWindowsAlias(segment)) return { ok: false, status: 404 };
     const bytes = Buffer.byteLength(segment);
     if (bytes > MAX_SEGMENT_BYTES) return { ok: false, status: 404 };
     totalBytes += bytes + 1;

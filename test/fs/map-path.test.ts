@@ -130,3 +130,37 @@ describe('isHidden', () => {
     expect(isHidden(segments)).toBe(expected);
   });
 });
+
+describe('mapRequestPath on Windows', () => {
+  // Names that Windows resolves to another file (8.3 short names, trailing dots and
+  // spaces, alternate data streams) or to a device: each could reach a hidden file.
+  it.each([
+    ['/GIT~1/config', 404],
+    ['/ENV~1', 404],
+    ['/.env.', 404],
+    ['/.env%20', 404],
+    ['/index.html.', 404],
+    ['/index.html%20', 404],
+    ['/.env::$DATA', 404],
+    ['/index.html::$DATA', 404],
+    ['/c:/windows/win.ini', 404],
+    ['/NUL', 404],
+    ['/con.txt', 404],
+    ['/COM1', 404],
+    ['/lpt9.log', 404],
+  ] as const)('%s -> %d', (target, status) => {
+    expect(mapRequestPath(target, 'C:\\site', false, true)).toEqual({ ok: false, status });
+  });
+
+  it.each(['/index.html', '/tilde~name.txt', '/console.log.txt', '/nullable.js', '/a b/c.txt', '/com10.txt'])(
+    '%s is an ordinary name',
+    (target) => {
+      expect(mapRequestPath(target, 'C:\\site', false, true).ok).toBe(true);
+    },
+  );
+
+  it('leaves these names alone elsewhere, where they mean what they say', () => {
+    expect(mapRequestPath('/GIT~1', '/srv/site', false, false).ok).toBe(true);
+    expect(mapRequestPath('/a:b', '/srv/site', false, false).ok).toBe(true);
+  });
+});
