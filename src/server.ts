@@ -80,7 +80,14 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
-  const { port, extra } = await listen(server, resolved);
+  let bound: Awaited<ReturnType<typeof listen>>;
+  try {
+    bound = await listen(server, resolved);
+  } catch (error) {
+    await handler.close(); // a watcher started for nothing would outlive the failure
+    throw error;
+  }
+  const { port, extra } = bound;
   return {
     server,
     handler,
