@@ -85,6 +85,15 @@ export const HANDLED = Symbol('handled');
 export type StageResult = void | typeof HANDLED;
 export type Stage = (ctx: RequestContext) => StageResult | Promise<StageResult>;
 
+/**
+ * A GET with a Range header addresses the identity bytes of the file (RFC 9110
+ * §14): no compression, no injected script. Only GET: §14.2 has other methods
+ * ignore Range, so a HEAD reports what a plain GET would send.
+ */
+export function asksForRange(ctx: RequestContext): boolean {
+  return ctx.method === 'GET' && ctx.req.headers.range !== undefined;
+}
+
 /** The request is still on the normal path: a 200 with an entity to refine. */
 export function isServingEntity(ctx: RequestContext): boolean {
   return ctx.status === 200 && ctx.entity !== undefined;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createColors } from 'picocolors';
+import { formatSize } from './listing/format.js';
 
 /**
  * Colour only for a person at a terminal: plain when NO_COLOR is set
@@ -26,19 +27,7 @@ export function formatRequestLine(
 ): string {
   const time = date.toTimeString().slice(0, 8);
   const paint = status >= 500 ? colors.red : status >= 400 ? colors.yellow : status >= 300 ? colors.cyan : colors.green;
-  return `${colors.dim(time)} ${method} ${printable(url)} ${paint(String(status))} ${formatBytes(bytes)} ${colors.dim(`${milliseconds.toFixed(1)} ms`)}`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
+  return `${colors.dim(time)} ${method} ${printable(url)} ${paint(String(status))} ${formatSize(bytes)} ${colors.dim(`${milliseconds.toFixed(1)} ms`)}`;
 }
 
 /** Never let a request path write control sequences to the user's terminal. */

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { sep } from 'node:path';
+import { withSeparator } from './fs/map-path.js';
 import { HANDLED, type Entity, type RequestContext, type StageResult } from './context.js';
 
 export const HTML_TYPE = 'text/html; charset=utf-8';
@@ -42,7 +42,7 @@ export function errorPage(status: number): string {
 
 function customNotFoundPage(ctx: RequestContext): Entity | undefined {
   const { files, options } = ctx.services;
-  const found = files.lookup(options.root + (options.root.endsWith(sep) ? '' : sep) + '404.html');
+  const found = files.lookup(withSeparator(options.root) + '404.html');
   if (typeof found !== 'object' || found.kind !== 'file' || found.body === undefined) return undefined;
   return { ...htmlEntity(found.body), etag: '' };
 }

@@ -123,19 +123,9 @@ export class FileCache {
     }
   }
 
-  /** Drop what is known about a path (or everything): the watcher calls this on changes. */
-  invalidate(absolute?: string): void {
-    if (absolute === undefined) {
-      this.entries.clear();
-      this.bodyBytes = 0;
-    } else {
-      this.forget(absolute);
-    }
-  }
-
-  /** Bytes of file contents held in memory (for tests and diagnostics). */
-  get heldBytes(): number {
-    return this.bodyBytes;
+  /** Drop what is known about a path: the watcher calls this on changes. */
+  invalidate(absolute: string): void {
+    this.forget(absolute);
   }
 
   private fill(absolute: string, identity: StatIdentity): FileEntry {
@@ -208,7 +198,12 @@ function largeFileTag(stats: BigIntStats): string {
   return `${stats.ino.toString(36)}_${stats.ctimeNs.toString(36)}`;
 }
 
-function classifyError(error: unknown): 'not-found' | 'forbidden' {
+/**
+ * What a file system error means to a client: the path names nothing servable
+ * (404), or something it may not read (403). Anything else (EMFILE, EIO) is not
+ * the client's doing and is thrown on.
+ */
+export function classifyError(error: unknown): 'not-found' | 'forbidden' {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM') return 'forbidden';
   if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || code === 'ELOOP' || code === 'EISDIR') {

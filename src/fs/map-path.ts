@@ -142,7 +142,8 @@ export function isInside(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(withSeparator(root));
 }
 
-function withSeparator(directory: string): string {
+/** `directory` with one trailing separator, ready for a name to be appended. */
+export function withSeparator(directory: string): string {
   return directory.endsWith(sep) ? directory : directory + sep;
 }
 

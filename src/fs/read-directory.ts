@@ -1,8 +1,8 @@
 import { lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { relative, sep } from 'node:path';
+import { relative } from 'node:path';
 import { promisify } from 'node:util';
-import { isInside, isServableName } from './map-path.js';
+import { isInside, isServableName, withSeparator } from './map-path.js';
 
 export interface ListingEntry {
   /** The file name as on disk: any Unicode, including characters that are special in HTML and URLs. */
@@ -92,7 +92,7 @@ const OMITTED_ENTRY_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'E
 export async function readDirectory(absoluteDir: string, options: ReadDirectoryOptions): Promise<ListingEntry[]> {
   const dirents = await readdir(absoluteDir, { withFileTypes: true });
   const inRoot = relative(options.root, absoluteDir) === '';
-  const prefix = absoluteDir.endsWith(sep) ? absoluteDir : absoluteDir + sep;
+  const prefix = withSeparator(absoluteDir);
 
   const candidates = dirents.filter(
     (dirent) =>

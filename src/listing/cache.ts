@@ -1,8 +1,8 @@
 import { statSync, watch, type FSWatcher } from 'node:fs';
-import { sep } from 'node:path';
 import type { FileEntry } from '../fs/file-cache.js';
 import { RACY_WINDOW_MS } from '../fs/file-cache.js';
 import type { ListingEntry } from '../fs/read-directory.js';
+import { withSeparator } from '../fs/map-path.js';
 
 /** A rendered page of a listing (one per format and sort order). */
 export interface RenderedListing {
@@ -78,7 +78,7 @@ export class ListingCache {
       watcher.close();
       return entries;
     }
-    const base = directory.absolute.endsWith(sep) ? directory.absolute : directory.absolute + sep;
+    const base = withSeparator(directory.absolute);
     this.forget(directory.absolute);
     this.listings.set(directory.absolute, {
       directoryEtag: directory.etag,

@@ -1,4 +1,4 @@
-import { isServingEntity, type RequestContext, type StageResult } from '../context.js';
+import { asksForRange, isServingEntity, type RequestContext, type StageResult } from '../context.js';
 import type { FileEntry } from '../fs/file-cache.js';
 import { etagForEncoding } from '../http/etag.js';
 import { chooseEncoding, isCompressible, type Encoding } from '../http/negotiate.js';
@@ -22,7 +22,7 @@ export function compress(ctx: RequestContext): StageResult | Promise<StageResult
   if (!isCompressible(entity.contentType)) return;
   addVary(ctx, 'Accept-Encoding');
   // Ranges address the identity bytes; a ranged request gets identity.
-  if (ctx.req.headers.range !== undefined && ctx.method === 'GET') return;
+  if (asksForRange(ctx)) return;
   const accept = ctx.req.headers['accept-encoding'];
   if (accept === undefined || accept === '') return;
 

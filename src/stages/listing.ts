@@ -1,23 +1,18 @@
 import type { RequestContext, StageResult } from '../context.js';
-import type { FileEntry } from '../fs/file-cache.js';
+import { classifyError, type FileEntry } from '../fs/file-cache.js';
 import { crc32 } from 'node:zlib';
 import type { RenderedListing } from '../listing/cache.js';
-import { parseSortQuery } from '../listing/sort.js';
+import { parseSortQuery, sortEntries, type SortSpec } from '../listing/sort.js';
 import { addVary, fail, HTML_TYPE, htmlEntity } from '../respond.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The reader and renderers load with the first listing: a server of files never pays for them. */
 let listingModules:
-  | Promise<[typeof import('../fs/read-directory.js'), typeof import('../listing/html.js'), typeof import('../listing/json.js'), typeof import('../listing/sort.js')]>
+  | Promise<[typeof import('../fs/read-directory.js'), typeof import('../listing/html.js'), typeof import('../listing/json.js')]>
   | undefined;
 function loadListingModules() {
-  listingModules ??= Promise.all([
-    import('../fs/read-directory.js'),
-    import('../listing/html.js'),
-    import('../listing/json.js'),
-    import('../listing/sort.js'),
-  ]);
+  listingModules ??= Promise.all([import('../fs/read-directory.js'), import('../listing/html.js'), import('../listing/json.js')]);
   return listingModules;
 }
 
@@ -40,28 +35,25 @@ export function listDirectory(ctx: RequestContext): StageResult | Promise<StageR
     setEntity(ctx, cached, json);
     return;
   }
-  return renderListing(ctx, directory, target.urlPath, variant, json);
+  return renderListing(ctx, directory, target.urlPath, sort, variant, json);
 }
 
 async function renderListing(
   ctx: RequestContext,
   directory: FileEntry,
   urlPath: string,
+  sort: SortSpec,
   variant: string,
   json: boolean,
 ): Promise<StageResult> {
   const { options, listings } = ctx.services;
-  const [{ readDirectory }, { renderListingHtml }, { renderListingJson }, { sortEntries }] = await loadListingModules();
+  const [{ readDirectory }, { renderListingHtml }, { renderListingJson }] = await loadListingModules();
   let entries;
   try {
     entries = await listings.read(directory, () => readDirectory(directory.absolute, { root: options.root, dotfiles: options.dotfiles }));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') return fail(ctx, 403);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return fail(ctx, 404);
-    throw error;
+    return fail(ctx, classifyError(error) === 'forbidden' ? 403 : 404);
   }
-  const sort = parseSortQuery(ctx.target!.query.slice(1));
   const page = { urlPath, entries: sortEntries(entries, sort), sort };
   const body = Buffer.from(json ? renderListingJson(page) : renderListingHtml(page));
   const rendered = { body, etag: `"l-${body.length.toString(36)}-${crc32(body).toString(36)}"` };

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
+import { resolve } from 'node:path';
+import { asksForRange, HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
 import { etagForEncoding } from '../http/etag.js';
 import type * as LiveReloadModule from '../livereload/index.js';
 import { fail } from '../respond.js';
@@ -43,7 +44,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     });
     // Forget what we knew about changed files before any page is told to reload.
     liveReload.onChange((urlPaths) => {
-      for (const urlPath of urlPaths) services.files.invalidate(options.root + urlPath.replace(/\/$/, ''));
+      for (const urlPath of urlPaths) services.files.invalidate(resolve(options.root, `.${urlPath}`));
     });
     module = loaded;
     services.liveReload = liveReload;
@@ -75,7 +76,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     const liveReload = services.liveReload;
     if (liveReload === undefined) return starting.then(() => inject(ctx));
     // A range addresses the file's own bytes; it is answered from the file, untouched.
-    if (ctx.req.headers.range !== undefined && ctx.status === 200) return;
+    if (asksForRange(ctx) && ctx.status === 200) return;
     // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
     const etag = entity.etag === '' ? '' : etagForEncoding(entity.etag, `lr.${liveReload.lastEventId}`);
     const withScript = (body: Buffer) => {

@@ -1,4 +1,4 @@
-import { isServingEntity, type RequestContext, type StageResult } from '../context.js';
+import { asksForRange, isServingEntity, type RequestContext, type StageResult } from '../context.js';
 import { ifRangeAllows } from '../http/preconditions.js';
 import { parseRangeHeader, unsatisfiedContentRange } from '../http/range.js';
 
@@ -9,15 +9,14 @@ import { parseRangeHeader, unsatisfiedContentRange } from '../http/range.js';
  * bytes are not stable across requests, so a range of them means nothing.
  */
 export function selectRanges(ctx: RequestContext): StageResult {
-  const header = ctx.req.headers.range;
-  if (header === undefined || ctx.method !== 'GET' || !isServingEntity(ctx)) return;
+  if (!asksForRange(ctx) || !isServingEntity(ctx)) return;
   const entity = ctx.entity!;
   if (entity.file === undefined || ctx.encoded !== undefined) return;
   const validators = { etag: entity.etag, lastModified: entity.lastModifiedMs };
   const ifRange = ctx.req.headers['if-range'];
   if (!ifRangeAllows(typeof ifRange === 'string' ? ifRange : undefined, validators)) return;
 
-  const decision = parseRangeHeader(header, entity.size);
+  const decision = parseRangeHeader(ctx.req.headers.range, entity.size);
   if (decision.kind === 'full') return;
   if (decision.kind === 'unsatisfiable') {
     ctx.status = 416;

@@ -1,6 +1,6 @@
-import { sep } from 'node:path';
 import type { Entity, RequestContext, StageResult } from '../context.js';
 import type { FileEntry } from '../fs/file-cache.js';
+import { withSeparator } from '../fs/map-path.js';
 import { fail, redirect } from '../respond.js';
 
 /** Tried in order when a directory is requested. */
@@ -29,7 +29,7 @@ export function resolveFile(ctx: RequestContext): StageResult {
     redirect(ctx, directoryLocation(target.segments, target.query));
     return;
   }
-  const base = target.absolute.endsWith(sep) ? target.absolute : target.absolute + sep;
+  const base = withSeparator(target.absolute);
   for (const name of INDEX_FILES) {
     const index = ctx.services.files.lookup(base + name);
     if (index === 'forbidden') return fail(ctx, 403);

@@ -1,10 +1,11 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
-import type { Entity, RequestContext, StageResult } from '../context.js';
+import { HANDLED, type Entity, type RequestContext, type StageResult } from '../context.js';
+import { classifyError } from '../fs/file-cache.js';
 import { contentRange, type ByteRange } from '../http/range.js';
 import { makeBoundary, multipartLayout } from '../http/multipart.js';
-import { errorPage, HTML_TYPE } from '../respond.js';
+import { fail } from '../respond.js';
 
 /**
  * Streamed downloads share a fixed memory budget. Each holds two buffers (one
@@ -145,7 +146,7 @@ async function withOpenFile(
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    return replaceWithError(ctx, error);
+    return replaceWithError(ctx, path, error);
   }
   ctx.res.writeHead(ctx.status, headers);
   try {
@@ -244,18 +245,15 @@ async function sendMultipart(ctx: RequestContext, entity: Entity, ranges: ByteRa
   return withOpenFile(ctx, entity.file!.absolute, headers, (handle) => sendFilePieces(ctx, handle, pieces));
 }
 
-/** The file vanished or became unreadable after the stat: answer as if found so now. */
-function replaceWithError(ctx: RequestContext, error: unknown): StageResult {
-  const code = (error as NodeJS.ErrnoException).code;
-  const status = code === 'EACCES' || code === 'EPERM' ? 403 : code === 'ENOENT' || code === 'ENOTDIR' ? 404 : 500;
-  if (status === 500) throw error;
-  ctx.services.files.invalidate(ctx.entity?.file?.absolute);
-  const body = Buffer.from(errorPage(status));
-  ctx.res.writeHead(status, {
-    'content-type': HTML_TYPE,
-    'content-length': body.length,
-    'cache-control': 'no-cache',
-    'x-content-type-options': 'nosniff',
-  });
-  ctx.res.end(ctx.method === 'HEAD' ? undefined : body);
+/**
+ * The file vanished or became unreadable between its stat and its opening:
+ * answer as resolution would have, had it looked a moment later (the site's
+ * 404.html, or next() in middleware). Other errors (EMFILE) are thrown on.
+ */
+function replaceWithError(ctx: RequestContext, path: string, error: unknown): StageResult | Promise<StageResult> {
+  const status = classifyError(error) === 'forbidden' ? 403 : 404;
+  ctx.services.files.invalidate(path);
+  ctx.ranges = undefined;
+  if (fail(ctx, status) === HANDLED) return HANDLED;
+  return send(ctx);
 }
