@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChangeBatcher, isStylesheetPath, type BatchTiming } from '../../src/livereload/batch.js';
 
-const TIMING: BatchTiming = { stylesheetQuietMs: 5, quietMs: 20, maxDelayMs: 150 };
+const TIMING: BatchTiming = { stylesheetQuietMs: 5, quietMs: 20, burstQuietMs: 60, maxDelayMs: 150 };
 
 describe('ChangeBatcher', () => {
   let flushed: { at: number; paths: string[] }[];
@@ -23,6 +23,20 @@ describe('ChangeBatcher', () => {
     expect(flushed).toEqual([]);
     vi.advanceTimersByTime(1);
     expect(flushed).toEqual([{ at: 20, paths: ['/index.html'] }]);
+  });
+
+  it('keeps a burst of pages together when its writes come up to the burst window apart', () => {
+    for (let i = 0; i < 20; i++) batcher.record(`/js/module-${i}.js`, 'change');
+    // A loaded machine: the last writes of the burst come 40 ms later, past the single-save window.
+    vi.advanceTimersByTime(40);
+    expect(flushed).toEqual([]);
+    batcher.record('/index.html', 'change');
+    vi.advanceTimersByTime(59);
+    expect(flushed).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(flushed).toHaveLength(1);
+    expect(flushed[0]!.at).toBe(100);
+    expect(flushed[0]!.paths).toHaveLength(21);
   });
 
   it('flushes stylesheets-only batches after the shorter window', () => {
@@ -72,8 +86,11 @@ describe('ChangeBatcher', () => {
     batcher.record('/a.html', 'unlink');
     batcher.record('/a.html', 'add');
     batcher.record('/b.html', 'unlink');
-    vi.advanceTimersByTime(20);
-    expect(flushed).toEqual([{ at: 20, paths: ['/a.html', '/b.html'] }]);
+    // Two pages pending: the burst window applies.
+    vi.advanceTimersByTime(59);
+    expect(flushed).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(flushed).toEqual([{ at: 60, paths: ['/a.html', '/b.html'] }]);
   });
 
   it('flushes nothing when every change cancelled out', () => {
