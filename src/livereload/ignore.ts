@@ -36,11 +36,22 @@ const EDITOR_ARTIFACTS = [
 ];
 
 /**
- * A predicate for absolute paths: true if the path is inside `root` and ignored by the
- * defaults or by one of `patterns` (relative to the root; an absolute path inside the root is
- * accepted too). Throws on a malformed pattern, with a message naming it.
+ * Says whether a path under the root is ignored. Called as a function with an absolute path
+ * (true if it is inside `root` and ignored by the defaults or by one of the patterns, given
+ * relative to the root; an absolute pattern inside the root is accepted too).
  */
-export function createIgnoreMatcher(root: string, patterns: readonly string[]): (absolutePath: string) => boolean {
+export interface IgnoreMatcher {
+  (absolutePath: string): boolean;
+  /**
+   * The same answer for the entry `name` of a folder that is itself not ignored, given by its
+   * "/"-separated path relative to the root ('' for the root): only the entry's own segment is
+   * tested. A first scan asks this for every file, without building a path for each.
+   */
+  entry(folderRelative: string, name: string): boolean;
+}
+
+/** Builds the matcher for `patterns`. Throws on a malformed pattern, with a message naming it. */
+export function createIgnoreMatcher(root: string, patterns: readonly string[]): IgnoreMatcher {
   const names: RegExp[] = [];
   const anchored: RegExp[] = [];
   for (const pattern of [...EDITOR_ARTIFACTS, ...patterns]) {
@@ -50,19 +61,27 @@ export function createIgnoreMatcher(root: string, patterns: readonly string[]): 
     else names.push(globToRegExp(glob));
   }
 
-  return (absolutePath) => {
+  /** Whether the last segment of `prefix`, `segment`, is ignored by itself. */
+  function segmentIgnored(prefix: string, segment: string): boolean {
+    if (ALWAYS_IGNORED_NAMES.has(segment)) return true;
+    for (const name of names) if (name.test(segment)) return true;
+    for (const glob of anchored) if (glob.test(prefix)) return true;
+    return false;
+  }
+
+  const matcher = (absolutePath: string): boolean => {
     const relative = path.relative(root, absolutePath);
     if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return false;
-    const segments = relative.split(path.sep);
     let prefix = '';
-    for (const segment of segments) {
-      if (ALWAYS_IGNORED_NAMES.has(segment)) return true;
-      if (names.some((name) => name.test(segment))) return true;
+    for (const segment of relative.split(path.sep)) {
       prefix = prefix === '' ? segment : `${prefix}/${segment}`;
-      if (anchored.some((glob) => glob.test(prefix))) return true;
+      if (segmentIgnored(prefix, segment)) return true;
     }
     return false;
   };
+  matcher.entry = (folderRelative: string, name: string): boolean =>
+    segmentIgnored(anchored.length === 0 ? name : folderRelative === '' ? name : `${folderRelative}/${name}`, name);
+  return matcher;
 }
 
 /**

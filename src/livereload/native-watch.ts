@@ -18,10 +18,11 @@
 // Symlinks are reported as entries of their own and not followed: the server serves a link
 // only while its target stays inside the root, and there the target is watched itself.
 
-import { lstatSync, watch as fsWatch, type Dirent, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, watch as fsWatch, type FSWatcher, type Stats } from 'node:fs';
+import { lstat, opendir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChangeKind } from './batch.js';
+import type { IgnoreMatcher } from './ignore.js';
 
 /** The form of node:fs's watch used here; a parameter so that tests can make it fail. */
 export type FsWatchFunction = (
@@ -33,7 +34,7 @@ export type FsWatchFunction = (
 export interface NativeWatchOptions {
   /** Absolute real path of the watched folder. */
   root: string;
-  isIgnored: (absolutePath: string) => boolean;
+  isIgnored: IgnoreMatcher;
   /** One recursive watch on the root (macOS, Windows) instead of one watch per folder (Linux). */
   recursive: boolean;
   onChange: (absolutePath: string, kind: ChangeKind, isFolder: boolean) => void;
@@ -52,6 +53,8 @@ export interface NativeWatcher {
 
 interface Folder {
   ino: number;
+  /** Its path relative to the root, with "/" separators ('' for the root). */
+  relative: string;
   /** Names of the entries that are not folders: files, symlinks, sockets... */
   files: Set<string>;
   /** Its own watch (Linux). */
@@ -79,6 +82,13 @@ const EMPTY_FILE_WAIT_MS = 100;
 
 /** Errors that say a path is gone (its parent's watch reports that) or not ours to read. */
 const SKIPPED_PATH_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM']);
+
+/**
+ * Entries read from a folder per call. A first scan of a folder of 10,000 files read in one go
+ * held all their entries at once; V8 saw them survive, doubled its young generation, and the
+ * server started with 6 MB more resident. In batches, each one dies young.
+ */
+const ENTRIES_PER_READ = 256;
 
 export function watchNatively(options: NativeWatchOptions): NativeWatcher {
   const { root, isIgnored, recursive, onChange, onError } = options;
@@ -173,30 +183,28 @@ export function watchNatively(options: NativeWatchOptions): NativeWatcher {
 
   /** Watches (Linux) and reads a folder and all under it; with `announce`, reports each entry as added. */
   async function addFolder(folderPath: string, ino: number, announce: boolean): Promise<void> {
-    const folder: Folder = { ino, files: new Set(), watcher: undefined };
+    const relative = folderPath === root ? '' : path.relative(root, folderPath).split(path.sep).join('/');
+    const folder: Folder = { ino, relative, files: new Set(), watcher: undefined };
     folders.set(folderPath, folder);
     if (announce) onChange(folderPath, 'add', true);
     // Watched before it is read: an entry created meanwhile is seen by one or the other.
     if (!recursive) folder.watcher = startWatch(folderPath);
-    let entries: Dirent[];
+    const subfolders: Promise<void>[] = [];
     try {
-      entries = await readdir(folderPath, { withFileTypes: true });
+      // Iterating closes the folder's handle at the end, on a break and on an error.
+      for await (const entry of await opendir(folderPath, { bufferSize: ENTRIES_PER_READ })) {
+        // Closed, or removed (perhaps replaced) while it was being read.
+        if (closed || folders.get(folderPath) !== folder) break;
+        if (isIgnored.entry(relative, entry.name)) continue;
+        if (entry.isDirectory()) {
+          subfolders.push(addSubfolder(path.join(folderPath, entry.name), announce));
+        } else if (!folder.files.has(entry.name)) {
+          folder.files.add(entry.name);
+          if (announce) onChange(path.join(folderPath, entry.name), 'add', false);
+        }
+      }
     } catch (error) {
       if (!SKIPPED_PATH_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) onError(error as NodeJS.ErrnoException);
-      return;
-    }
-    // Closed, or removed (perhaps replaced) while it was being read.
-    if (closed || folders.get(folderPath) !== folder) return;
-    const subfolders: Promise<void>[] = [];
-    for (const entry of entries) {
-      const entryPath = path.join(folderPath, entry.name);
-      if (isIgnored(entryPath)) continue;
-      if (entry.isDirectory()) {
-        subfolders.push(addSubfolder(entryPath, announce));
-      } else if (!folder.files.has(entry.name)) {
-        folder.files.add(entry.name);
-        if (announce) onChange(entryPath, 'add', false);
-      }
     }
     await Promise.all(subfolders);
   }

@@ -53,6 +53,12 @@ describe('createIgnoreMatcher', () => {
     ['flash.swf', false],
   ])('%s -> %s', (relative, expected) => {
     expect(isIgnored(at(relative))).toBe(expected);
+    // The scan's shortcut agrees, for an entry of the first folder on the path not ignored
+    // by itself (where a scan that never enters ignored folders would ask).
+    const segments = relative.split('/');
+    const depth = segments.findIndex((_, i) => isIgnored(at(segments.slice(0, i + 1).join('/'))));
+    const last = depth === -1 ? segments.length - 1 : depth;
+    expect(isIgnored.entry(segments.slice(0, last).join('/'), segments[last]!)).toBe(expected);
   });
 
   it('never ignores the root itself or paths outside it', () => {

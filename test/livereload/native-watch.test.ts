@@ -59,6 +59,27 @@ describe('watchNatively', () => {
     expect(errors).toEqual([]);
   });
 
+  it('reads a folder larger than one batch of entries whole, and skips ignored names in it', async () => {
+    const files: Record<string, string> = { 'big/.page.html.swp': 'swap' };
+    for (let i = 0; i < 700; i++) files[`big/file-${i}.txt`] = String(i);
+    const root = await tempRoot(files);
+    let emit: (event: string, relative: string) => void = () => {};
+    const { changes } = await start(root, true, (_folder, _options, onEvent) => {
+      emit = (event, relative) => onEvent(event, relative.split('/').join(path.sep));
+      return Object.assign(new EventEmitter(), { close: () => {} }) as unknown as FSWatcher;
+    });
+    // Known from the scan, so changed; had the scan stopped after one batch, the last would be "add".
+    await writeFile(path.join(root, 'big/file-699.txt'), 'edited');
+    emit('change', 'big/file-699.txt');
+    await expect.poll(() => changes).toEqual(['change /big/file-699.txt']);
+
+    await rm(path.join(root, 'big'), { recursive: true });
+    emit('rename', 'big');
+    await expect.poll(() => changes).toContain('unlink /big/');
+    expect(changes.filter((change) => change.startsWith('unlink /big/file-'))).toHaveLength(700);
+    expect(changes).not.toContain('unlink /big/.page.html.swp');
+  });
+
   describe('with one recursive watch on the root (macOS, Windows)', () => {
     /** A stand-in for FSEvents: the test says which paths it names, relative to the root. */
     function fakeTreeWatch() {
