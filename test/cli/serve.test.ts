@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, request, startCli, stopCli, tempDir, writeTree } from '../helpers/server.js';
@@ -128,5 +129,24 @@ describe('serving flags', () => {
     const response = await request(cli.port, target);
     expect(response.status).toBe(status);
     expect(response.headers['cache-control']).toBe(cacheControl);
+  });
+});
+
+describe('--cache-memory', () => {
+  // With no memory for contents, every answer comes from the file: still correct and fresh.
+  it.each([['0'], ['1']])('%s MiB: files are served whole and fresh, compressed or not', async (mib) => {
+    const root = await tempDir();
+    const big = 'a line of text that compresses well\n'.repeat(60_000); // ~2 MiB, over a 1 MiB budget
+    await writeTree(root, { 'big.txt': big, 'small.txt': 'version 1' });
+    const cli = await startCli([root, '--port', '0', '--quiet', '--cache-memory', mib]);
+    for (let i = 0; i < 2; i++) {
+      expect((await request(cli.port, '/big.txt')).text).toBe(big);
+      const gzipped = await request(cli.port, '/big.txt', { headers: { 'Accept-Encoding': 'gzip' } });
+      expect(gzipped.headers['content-encoding']).toBe('gzip');
+      expect(gunzipSync(gzipped.body).toString()).toBe(big);
+    }
+    expect((await request(cli.port, '/small.txt')).text).toBe('version 1');
+    await writeTree(root, { 'small.txt': 'version 2' });
+    expect((await request(cli.port, '/small.txt')).text).toBe('version 2');
   });
 });

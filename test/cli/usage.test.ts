@@ -62,6 +62,12 @@ describe('user errors: one line on stderr, exit 1, no stack trace', () => {
     [['one', 'two'], 'too many arguments'],
     [[FIXTURE_SITE, '-d', 'elsewhere'], 'two directories given'],
     [['--bind', '127.0.0.1', '--host', '127.0.0.1'], 'cannot be used with'],
+    [['--cache-memory', 'lots'], 'invalid --cache-memory "lots"'],
+    [['--cache-memory', '-5'], 'invalid --cache-memory "-5"'],
+    [['--cache-memory', '1.5'], 'invalid --cache-memory "1.5"'],
+    [[FIXTURE_SITE, '--watch', '--ignore', '{unclosed'], 'unclosed "{"'],
+    [[FIXTURE_SITE, '--poll'], '--poll only applies with --watch'],
+    [[FIXTURE_SITE, '--ignore', 'dist'], '--ignore only applies with --watch'],
   ])('%j → "%s"', async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect(code).toBe(1);
