@@ -18,8 +18,8 @@
 // Symlinks are reported as entries of their own and not followed: the server serves a link
 // only while its target stays inside the root, and there the target is watched itself.
 
-import { lstatSync, watch as fsWatch, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, opendir } from 'node:fs/promises';
+import { lstatSync, statfsSync, watch as fsWatch, type FSWatcher, type Stats } from 'node:fs';
+import { lstat, opendir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChangeKind } from './batch.js';
 import type { IgnoreMatcher } from './ignore.js';
@@ -90,6 +90,22 @@ const SKIPPED_PATH_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM']);
  */
 const ENTRIES_PER_READ = 256;
 
+/**
+ * File systems whose folders count their subfolders in their link count (2 + subfolders), the
+ * Unix convention that find(1) relies on too: ext2/3/4, XFS, tmpfs. Btrfs, overlayfs, network
+ * and FUSE file systems are read entry by entry.
+ */
+const LINK_COUNTING_FILE_SYSTEMS = new Set([0xef53, 0x58465342, 0x01021994]);
+
+/** Whether the file system holding `folder` keeps the link-count convention. */
+function countsSubfolders(folder: string): boolean {
+  try {
+    return LINK_COUNTING_FILE_SYSTEMS.has(statfsSync(folder).type);
+  } catch {
+    return false;
+  }
+}
+
 export function watchNatively(options: NativeWatchOptions): NativeWatcher {
   const { root, isIgnored, recursive, onChange, onError } = options;
   const watch = options.watch ?? (fsWatch as FsWatchFunction);
@@ -98,6 +114,8 @@ export function watchNatively(options: NativeWatchOptions): NativeWatcher {
   const emptyFiles = new Map<string, { kind: ChangeKind; timer: NodeJS.Timeout }>();
   let treeWatcher: FSWatcher | undefined;
   let closed = false;
+  /** The root's device, when its folders' link counts tell whether they hold subfolders. */
+  let linkCountingDevice: number | undefined;
 
   function startWatch(folderPath: string): FSWatcher | undefined {
     try {
@@ -164,7 +182,7 @@ export function watchNatively(options: NativeWatchOptions): NativeWatcher {
       if (parent.files.delete(name) && held?.kind !== 'add') onChange(absolutePath, 'unlink', false);
     } else if (stats.isDirectory()) {
       if (parent.files.delete(name)) onChange(absolutePath, 'unlink', false);
-      void addFolder(absolutePath, stats.ino, true);
+      void addFolder(absolutePath, stats, true);
     } else {
       const kind = held?.kind ?? (parent.files.has(name) ? 'change' : 'add');
       parent.files.add(name);
@@ -182,25 +200,36 @@ export function watchNatively(options: NativeWatchOptions): NativeWatcher {
   }
 
   /** Watches (Linux) and reads a folder and all under it; with `announce`, reports each entry as added. */
-  async function addFolder(folderPath: string, ino: number, announce: boolean): Promise<void> {
+  async function addFolder(folderPath: string, stats: Stats, announce: boolean): Promise<void> {
     const relative = folderPath === root ? '' : path.relative(root, folderPath).split(path.sep).join('/');
-    const folder: Folder = { ino, relative, files: new Set(), watcher: undefined };
+    const folder: Folder = { ino: stats.ino, relative, files: new Set(), watcher: undefined };
     folders.set(folderPath, folder);
     if (announce) onChange(folderPath, 'add', true);
     // Watched before it is read: an entry created meanwhile is seen by one or the other.
     if (!recursive) folder.watcher = startWatch(folderPath);
     const subfolders: Promise<void>[] = [];
     try {
-      // Iterating closes the folder's handle at the end, on a break and on an error.
-      for await (const entry of await opendir(folderPath, { bufferSize: ENTRIES_PER_READ })) {
-        // Closed, or removed (perhaps replaced) while it was being read.
-        if (closed || folders.get(folderPath) !== folder) break;
-        if (isIgnored.entry(relative, entry.name)) continue;
-        if (entry.isDirectory()) {
-          subfolders.push(addSubfolder(path.join(folderPath, entry.name), announce));
-        } else if (!folder.files.has(entry.name)) {
-          folder.files.add(entry.name);
-          if (announce) onChange(path.join(folderPath, entry.name), 'add', false);
+      if (!announce && stats.nlink === 2 && stats.dev === linkCountingDevice) {
+        // No subfolder: only the names are needed, and they are taken in one call, without a
+        // loop over thousands of entries that would have V8 compile it, and page in its
+        // optimizing compiler, while the server starts. Ignored names are kept with the rest
+        // and skipped where files are reported.
+        const names = new Set(await readdir(folderPath));
+        // Keep what events reported while the folder was being read.
+        for (const name of folder.files) names.add(name);
+        folder.files = names;
+      } else {
+        // Iterating closes the folder's handle at the end, on a break and on an error.
+        for await (const entry of await opendir(folderPath, { bufferSize: ENTRIES_PER_READ })) {
+          // Closed, or removed (perhaps replaced) while it was being read.
+          if (closed || folders.get(folderPath) !== folder) break;
+          if (isIgnored.entry(relative, entry.name)) continue;
+          if (entry.isDirectory()) {
+            subfolders.push(addSubfolder(path.join(folderPath, entry.name), announce));
+          } else if (!folder.files.has(entry.name)) {
+            folder.files.add(entry.name);
+            if (announce) onChange(path.join(folderPath, entry.name), 'add', false);
+          }
         }
       }
     } catch (error) {
@@ -214,7 +243,7 @@ export function watchNatively(options: NativeWatchOptions): NativeWatcher {
     // Gone or replaced since its parent was read (the parent's watch reports that), or
     // already added by an event.
     if (closed || !stats?.isDirectory() || folders.has(folderPath) || !folders.has(path.dirname(folderPath))) return;
-    await addFolder(folderPath, stats.ino, announce);
+    await addFolder(folderPath, stats, announce);
   }
 
   /** Closes the watches of a folder that is gone and of all under it, and reports all of it removed. */
@@ -224,7 +253,7 @@ export function watchNatively(options: NativeWatchOptions): NativeWatcher {
       if (otherPath !== folderPath && !otherPath.startsWith(inside)) continue;
       folders.delete(otherPath);
       folder.watcher?.close();
-      for (const name of folder.files) onChange(path.join(otherPath, name), 'unlink', false);
+      for (const name of folder.files) if (!isIgnored.entry(folder.relative, name)) onChange(path.join(otherPath, name), 'unlink', false);
       onChange(otherPath, 'unlink', true);
     }
   }
@@ -233,7 +262,8 @@ export function watchNatively(options: NativeWatchOptions): NativeWatcher {
     (stats) => {
       if (closed) return;
       if (recursive) treeWatcher = startWatch(root);
-      return addFolder(root, stats.ino, false);
+      linkCountingDevice = countsSubfolders(root) ? stats.dev : undefined;
+      return addFolder(root, stats, false);
     },
     (error: NodeJS.ErrnoException) => onError(error),
   );

@@ -201,13 +201,17 @@ describe.skipIf(!hasChromium)('live reload in Chromium', () => {
     expect(await loads(), terminal(cli)).toBe(2);
   });
 
-  it('reloads once for a burst: 20 files written at once, then one more save', async () => {
+  it('reloads once for a burst: 20 modules and the page written at once', async () => {
     const { root, cli } = await startSite();
     const { page, loads } = await openLivePage(`${cli.url}/`);
     const printedBefore = cli.stdout().length;
 
-    await Promise.all(Array.from({ length: 20 }, (_, i) => writeFile(join(root, `js/module-${i}.js`), `export const n = ${i};\n`)));
-    await writeFile(join(root, 'index.html'), indexHtml('After the burst'));
+    // All at once: a save that comes more than 60 ms after a burst is a batch of its own, and
+    // a test process on a loaded machine can take that long between two awaited writes.
+    await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => writeFile(join(root, `js/module-${i}.js`), `export const n = ${i};\n`)),
+      writeFile(join(root, 'index.html'), indexHtml('After the burst')),
+    ]);
     await explained(cli, page.getByRole('heading', { name: 'After the burst' }).waitFor());
     await page.waitForFunction(LISTENING);
 
