@@ -1,22 +1,28 @@
-// What is measured on each server, in order: start-up time over several starts, then in one
-// long-lived start its memory at rest, the five loads, and its memory under 50 large downloads.
+// What is measured: for each server in turn, start-up time over several starts, then a start
+// that is kept, with its memory at rest; then the five loads in rounds over all the kept
+// servers; last, for each in turn, its memory under 50 large downloads.
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadProblems } from './load.js';
-import { READY_PATH, exitReason, startServer, stopServer } from './lifecycle.js';
+import { exitReason, startServer, stopServer } from './lifecycle.js';
 import { peakResidentBytes, processTree, residentBytes, sampleResidentBytes, waitUntilIdle } from './proc.js';
 import { LISTING_PATH, probeFile, probeListing, probeRevalidation } from './probes.js';
 
 /** Time left to a server after its first answer before "RSS after start" is read. */
 const RSS_SETTLE_MS = 1000;
 const RSS_SAMPLE_MS = 100;
-const WARM_UP_S = 1;
+/**
+ * Per file URL. V8 optimizes a server's hot paths over its first seconds under load, on
+ * background threads that share the server's CPU; a second was not enough to leave that out
+ * of the first measured round.
+ */
+const WARM_UP_S = 2;
 /** How long a server may go on with a previous run's work before the next run starts anyway. */
 const IDLE_WAIT_MS = 15_000;
 const FIFTY_CLIENTS = 50;
 
 /**
- * @typedef {import('./load.js').LoadResult & { problems?: string, headers?: Record<string, string> }} Measured
+ * @typedef {import('./load.js').LoadResult & { problems?: string, headers?: Record<string, string>, rounds?: number[] }} Measured
  * @typedef {{ na: string }} NotApplicable
  * @typedef {Measured | NotApplicable} LoadFigure
  *
@@ -29,6 +35,7 @@ const FIFTY_CLIENTS = 50;
  * @property {import('./corpus.js').Corpus} corpus
  * @property {import('./load.js').LoadGenerator} generator
  * @property {number} seconds     per load
+ * @property {number} rounds      runs of each load on each server; the median is kept
  * @property {number} starts      start-up samples
  * @property {number} firstPort
  * @property {string} logDir
@@ -63,12 +70,24 @@ export function loadTitle(key) {
 }
 
 /**
+ * @typedef {object} LiveServer  a server kept running for the loads
+ * @property {string} name
+ * @property {import('./lifecycle.js').RunningServer} server
+ * @property {{ samplesMs: number[], medianMs: number }} startup
+ * @property {number} afterStartBytes
+ * @property {number} peakBytes
+ * @property {Record<string, LoadFigure>} load
+ */
+
+/**
+ * Times several starts, then starts the server once more and keeps it: its memory at rest is
+ * read and it is warmed up.
  * @param {string} name
  * @param {import('./servers.js').Prepared} prepared
  * @param {Plan} plan
- * @returns {Promise<Measurements>}
+ * @returns {Promise<LiveServer>}
  */
-export async function measureServer(name, prepared, plan) {
+export async function startAndSettle(name, prepared, plan) {
   const logPath = join(plan.logDir, `${name}.log`);
   const startup = await measureStartup(prepared, plan, logPath);
   plan.log(`${name}: start to first response ${startup.medianMs.toFixed(1)} ms (median of ${startup.samplesMs.length})`);
@@ -77,24 +96,110 @@ export async function measureServer(name, prepared, plan) {
     await delay(RSS_SETTLE_MS, undefined, { signal: plan.signal });
     const afterStartBytes = residentBytes(processTree(server.pid));
     await warmUp(server.port, plan);
-    // Read after every run, as the high-water mark is lost if the server dies in a later one.
-    let peakBytes = 0;
-    const notePeak = () => (peakBytes = Math.max(peakBytes, peakResidentBytes(processTree(server.pid))));
-    /** @type {Record<string, LoadFigure>} */
-    const load = {};
-    for (const spec of LOADS) {
-      const figure = await measureLoad(server, spec, plan);
-      load[spec.key] = figure;
-      notePeak();
-      plan.log(`${name}: ${spec.title}: ${describe(figure)}`);
-    }
-    const fifty = await measureFiftyClientsOnLarge(server, /** @type {LoadFigure} */ (load.large), plan);
-    notePeak();
-    load.fiftyClientsLarge = fifty.load;
-    return { startup, rss: { afterStartBytes, peakBytes, fiftyClientsLargeBytes: fifty.residentBytes }, load };
-  } finally {
+    return { name, server, startup, afterStartBytes, peakBytes: 0, load: {} };
+  } catch (error) {
     await stopServer(server);
+    throw error;
   }
+}
+
+/**
+ * The five loads, on every live server, in rounds: each round runs a load once on each
+ * server, starting with a different one each time, and a server's figure is its median
+ * round. On a shared machine the speed available drifts over minutes; interleaved, every
+ * server meets the same drift, and one slow round moves no median.
+ * @param {LiveServer[]} live
+ * @param {Plan} plan
+ */
+export async function measureLoads(live, plan) {
+  for (const spec of LOADS) {
+    /** @type {Map<LiveServer, { headers: Record<string, string>, measured: Measured[] }>} */
+    const runs = new Map();
+    for (const entry of live) {
+      const probed = await probe(entry, live, spec, plan);
+      if ('na' in probed) entry.load[spec.key] = probed;
+      else runs.set(entry, { headers: probed.headers, measured: [] });
+    }
+    for (let round = 0; round < plan.rounds; round++) {
+      const order = [...runs.keys()];
+      for (const entry of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
+        const state = /** @type {{ headers: Record<string, string>, measured: Measured[] }} */ (runs.get(entry));
+        const figure = await runLoad(entry, live, spec, state.headers, plan);
+        if ('na' in figure) {
+          entry.load[spec.key] = figure;
+          runs.delete(entry);
+        } else {
+          state.measured.push(figure);
+        }
+        notePeak(entry);
+      }
+    }
+    for (const [entry, { measured }] of runs) {
+      entry.load[spec.key] = medianRun(spec, measured);
+      plan.log(`${entry.name}: ${spec.title}: ${describe(entry.load[spec.key])}`);
+    }
+  }
+}
+
+/**
+ * The memory under 50 large downloads, and the peak over the whole run; stops the server.
+ * @param {LiveServer} entry
+ * @param {LiveServer[]} live
+ * @param {Plan} plan
+ * @returns {Promise<Measurements>}
+ */
+export async function finish(entry, live, plan) {
+  try {
+    const fifty = await measureFiftyClientsOnLarge(entry, live, /** @type {LoadFigure} */ (entry.load.large), plan);
+    notePeak(entry);
+    entry.load.fiftyClientsLarge = fifty.load;
+    return {
+      startup: entry.startup,
+      rss: { afterStartBytes: entry.afterStartBytes, peakBytes: entry.peakBytes, fiftyClientsLargeBytes: fifty.residentBytes },
+      load: entry.load,
+    };
+  } finally {
+    await stopServer(entry.server);
+  }
+}
+
+/**
+ * The high-water mark is read after every run, as it is lost if the server dies in a later one.
+ * @param {LiveServer} entry
+ */
+function notePeak(entry) {
+  if (!exitReason(entry.server)) entry.peakBytes = Math.max(entry.peakBytes, peakResidentBytes(processTree(entry.server.pid)));
+}
+
+/**
+ * Until every live server is idle: one still busy with a previous run's work (listings for
+ * clients that hung up, say) would take CPU from the one being measured.
+ * @param {LiveServer[]} live
+ * @param {Plan} plan
+ */
+async function allIdle(live, plan) {
+  const pids = live.filter((entry) => !exitReason(entry.server)).flatMap((entry) => processTree(entry.server.pid));
+  await waitUntilIdle(pids, { maxMs: IDLE_WAIT_MS, signal: plan.signal });
+}
+
+/**
+ * The run of the median rate among the rounds (transfer for the large file, requests
+ * otherwise), with every round's rate beside it and any round's problems flagged.
+ * @param {LoadSpec} spec
+ * @param {Measured[]} measured
+ * @returns {Measured}
+ */
+function medianRun(spec, measured) {
+  const rate = (/** @type {Measured} */ run) => (spec.key === 'large' ? run.bytesPerSec : run.rps);
+  const sorted = [...measured].sort((a, b) => rate(a) - rate(b));
+  const middle = /** @type {Measured} */ (sorted[Math.floor((sorted.length - 1) / 2)]);
+  const problems = measured.flatMap((run) => (run.problems ? [run.problems] : []));
+  const { problems: _own, ...figures } = middle;
+  return {
+    ...figures,
+    rounds: measured.map(rate),
+    ...(problems.length > 0 && { problems: problems.join('; ') }),
+  };
 }
 
 /**
@@ -114,50 +219,75 @@ async function measureStartup(prepared, plan, logPath) {
 }
 
 /**
- * A short discarded run, so that no server's JIT or caches warm up on the clock.
+ * Discarded runs on the two file URLs, so that no server's JIT or caches warm up on the clock.
  * @param {number} port
  * @param {Plan} plan
  */
 async function warmUp(port, plan) {
-  await plan.generator.run({ port, path: READY_PATH, connections: FIFTY_CLIENTS, seconds: WARM_UP_S, signal: plan.signal });
+  for (const path of [plan.corpus.files.small.path, plan.corpus.files.medium.path]) {
+    await plan.generator.run({ port, path, connections: FIFTY_CLIENTS, seconds: WARM_UP_S, signal: plan.signal });
+  }
 }
 
 /**
- * Probes the URL, then loads it; n/a when the server does not answer it as it should, or
- * when it is gone or the load generator broke down (the other figures still stand).
- * @param {import('./lifecycle.js').RunningServer} server
+ * Checks that the server answers the URL as it should; n/a when it does not, or is gone.
+ * @param {LiveServer} entry
+ * @param {LiveServer[]} live
  * @param {LoadSpec} spec
+ * @param {Plan} plan
+ * @returns {Promise<{ headers: Record<string, string> } | NotApplicable>}
+ */
+async function probe(entry, live, spec, plan) {
+  const gone = exitReason(entry.server);
+  if (gone) return { na: gone };
+  try {
+    await allIdle(live, plan);
+    const probed = await spec.probe(entry.server.port, plan.corpus);
+    if (!probed.ok) return { na: probed.reason };
+    return { headers: probed.headers };
+  } catch (error) {
+    plan.signal.throwIfAborted();
+    return { na: exitReason(entry.server) ?? /** @type {Error} */ (error).message };
+  }
+}
+
+/**
+ * One round of a load on one server; n/a when it is gone or the load generator broke down
+ * (the other figures still stand).
+ * @param {LiveServer} entry
+ * @param {LiveServer[]} live
+ * @param {LoadSpec} spec
+ * @param {Record<string, string>} headers  what the probe chose (an ETag for the 304 run)
  * @param {Plan} plan
  * @returns {Promise<LoadFigure>}
  */
-async function measureLoad(server, spec, plan) {
-  const gone = exitReason(server);
+async function runLoad(entry, live, spec, headers, plan) {
+  const gone = exitReason(entry.server);
   if (gone) return { na: gone };
   try {
-    await waitUntilIdle(processTree(server.pid), { maxMs: IDLE_WAIT_MS, signal: plan.signal });
-    const probe = await spec.probe(server.port, plan.corpus);
-    if (!probe.ok) return { na: probe.reason };
-    const run = { port: server.port, path: spec.path(plan.corpus), connections: spec.connections, seconds: plan.seconds, headers: probe.headers };
-    return annotate(await plan.generator.run({ ...run, signal: plan.signal }), probe.headers);
+    await allIdle(live, plan);
+    const run = { port: entry.server.port, path: spec.path(plan.corpus), connections: spec.connections, seconds: plan.seconds, headers };
+    return annotate(await plan.generator.run({ ...run, signal: plan.signal }), headers);
   } catch (error) {
     plan.signal.throwIfAborted();
-    return { na: exitReason(server) ?? /** @type {Error} */ (error).message };
+    return { na: exitReason(entry.server) ?? /** @type {Error} */ (error).message };
   }
 }
 
 /**
  * 50 clients downloading the 100 MiB file at once, the resident size sampled throughout:
  * a server that buffers whole files instead of streaming them shows it here.
- * @param {import('./lifecycle.js').RunningServer} server
- * @param {LoadFigure} large  the large-file figure, n/a when the server cannot serve it
+ * @param {LiveServer} entry
+ * @param {LiveServer[]} live
+ * @param {LoadFigure | undefined} large  the large-file figure, n/a when the server cannot serve it
  * @param {Plan} plan
  * @returns {Promise<{ load: LoadFigure, residentBytes?: number }>}
  */
-async function measureFiftyClientsOnLarge(server, large, plan) {
-  if ('na' in large) return { load: { na: large.na } };
+async function measureFiftyClientsOnLarge({ server }, live, large, plan) {
+  if (large === undefined || 'na' in large) return { load: { na: large?.na ?? 'not measured' } };
   const gone = exitReason(server);
   if (gone) return { load: { na: gone } };
-  await waitUntilIdle(processTree(server.pid), { maxMs: IDLE_WAIT_MS, signal: plan.signal });
+  await allIdle(live, plan);
   const sampler = sampleResidentBytes(processTree(server.pid), RSS_SAMPLE_MS);
   let residentBytes = 0;
   try {

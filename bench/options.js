@@ -10,7 +10,9 @@ Measures serve-dir against its peers on one corpus, each server pinned to CPU 0 
 load generator to CPU 1, and prints a markdown table, the targets met, and a JSON file.
 
   --only a,b           servers to run (default: all): ${SERVERS.map((s) => s.name).join(', ')}
-  --duration N         seconds per measurement (default 5; 2 with --quick)
+  --duration N         seconds per load run (default 4; 2 with --quick)
+  --rounds N           runs of each load on each server, the servers taking turns; the
+                       median is reported (default 3; 1 with --quick)
   --quick              a short run, to check that everything works
   --port N             first port to try on 127.0.0.1 (default 18080)
   --corpus DIR         where the corpus is built and reused (default ${join(tmpdir(), 'serve-dir-bench-corpus')})
@@ -26,6 +28,7 @@ load generator to CPU 1, and prints a markdown table, the targets met, and a JSO
  * @typedef {object} Options
  * @property {string[]} only
  * @property {number} seconds
+ * @property {number} rounds
  * @property {number} firstPort
  * @property {string} corpusDir
  * @property {string} peersDir
@@ -51,6 +54,7 @@ export function parseOptions(argv) {
       options: {
         only: { type: 'string' },
         duration: { type: 'string' },
+        rounds: { type: 'string' },
         quick: { type: 'boolean', default: false },
         port: { type: 'string', default: '18080' },
         corpus: { type: 'string', default: join(tmpdir(), 'serve-dir-bench-corpus') },
@@ -67,7 +71,8 @@ export function parseOptions(argv) {
   }
   return {
     only: selectServers(values.only),
-    seconds: positiveInteger('--duration', values.duration ?? (values.quick ? '2' : '5')),
+    seconds: positiveInteger('--duration', values.duration ?? (values.quick ? '2' : '4')),
+    rounds: positiveInteger('--rounds', values.rounds ?? (values.quick ? '1' : '3')),
     firstPort: positiveInteger('--port', values.port),
     corpusDir: resolve(values.corpus),
     peersDir: resolve(values['peers-dir']),

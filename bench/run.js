@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: serve-dir against its peers, on one corpus, in one run.
-// Reads top to bottom: options, corpus, peers, then each server measured in turn, then the report.
+// Reads top to bottom: options, corpus, peers; each server started and timed in turn and kept
+// running; the loads in rounds over all of them; the memory under load of each; the report.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { cleanUpOnExit } from './children.js';
 import { ensureCorpus } from './corpus.js';
 import { chooseLoadGenerator } from './load.js';
-import { LOADS, measureServer } from './measure.js';
+import { LOADS, finish, measureLoads, startAndSettle } from './measure.js';
 import { USAGE, UsageError, parseOptions } from './options.js';
 import { installMissingPeers } from './peers.js';
+import { stopServer } from './lifecycle.js';
 import { SERVERS, Unavailable } from './servers.js';
 import { LOAD_CPU, SERVER_CPU, canPin, describeMachine, pinThisProcess } from './system.js';
 import { renderTable } from './table.js';
@@ -31,19 +33,19 @@ async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'serve-dir-bench-run-'));
   cleanUpOnExit(() => rmSync(workDir, { recursive: true, force: true }));
   const specs = SERVERS.filter((spec) => options.only.includes(spec.name));
-  const signal = timeBudget(options.maxMinutes ?? plannedMinutes(specs.length, options.seconds));
+  const signal = timeBudget(options.maxMinutes ?? plannedMinutes(specs.length, options.seconds, options.rounds));
 
   const corpus = ensureCorpus(options.corpusDir, log);
   const npmPackages = specs.flatMap((spec) => (spec.npmPackage ? [spec.npmPackage] : []));
   await installMissingPeers(options.peersDir, npmPackages, { log, signal });
   pinThisProcess(LOAD_CPU);
   const generator = chooseLoadGenerator({ prefer: options.load, workDir });
-  const setup = describeSetup(generator.name, options.seconds);
+  const setup = describeSetup(generator.name, options.seconds, options.rounds);
   const logDir = join(workDir, 'logs');
   mkdirSync(logDir);
 
   /** @type {import('./measure.js').Plan} */
-  const plan = { corpus, generator, seconds: options.seconds, starts: START_SAMPLES, firstPort: options.firstPort, logDir, signal, log };
+  const plan = { corpus, generator, seconds: options.seconds, rounds: options.rounds, starts: START_SAMPLES, firstPort: options.firstPort, logDir, signal, log };
   /** @type {import('./servers.js').ServerContext} */
   const context = {
     root: corpus.root,
@@ -53,8 +55,32 @@ async function main() {
     workDir,
     mediumSize: corpus.files.medium.size,
   };
+  /** @type {import('./figures.js').ServerResult[]} */
   const results = [];
-  for (const spec of specs) results.push(await benchmark(spec, context, plan));
+  /** @type {Map<import('./figures.js').ServerResult, import('./measure.js').LiveServer>} */
+  const live = new Map();
+  try {
+    for (const spec of specs) {
+      const { result, server } = await start(spec, context, plan);
+      results.push(result);
+      if (server) live.set(result, server);
+    }
+    await measureLoads([...live.values()], plan).catch((error) => {
+      if (!plan.signal.aborted) throw error;
+    });
+    for (const [result, server] of live) {
+      try {
+        if (plan.signal.aborted) throw plan.signal.reason;
+        result.measurements = await finish(server, [...live.values()], plan);
+      } catch (error) {
+        const budget = plan.signal.aborted;
+        Object.assign(result, { outcome: budget ? 'skipped' : 'failed', reason: budget ? 'the time budget ran out during its run' : /** @type {Error} */ (error).message });
+      }
+      live.delete(result);
+    }
+  } finally {
+    for (const server of live.values()) await stopServer(server.server);
+  }
 
   const verdicts = evaluateTargets(results);
   console.log([`## serve-dir benchmark, ${new Date().toISOString().slice(0, 10)}`, '', setup, '', renderTable(results), '', '### Targets', '', renderTargets(verdicts), ''].join('\n'));
@@ -63,45 +89,47 @@ async function main() {
 }
 
 /**
- * Measures one server; one that is not installed, does not start or breaks down is reported
- * and the run goes on with the next.
+ * Times a server's starts and starts it once more, to be kept for the loads; one that is not
+ * installed or does not start is reported and the run goes on with the next.
  * @param {import('./servers.js').ServerSpec} spec
  * @param {import('./servers.js').ServerContext} context
  * @param {import('./measure.js').Plan} plan
- * @returns {Promise<import('./figures.js').ServerResult>}
+ * @returns {Promise<{ result: import('./figures.js').ServerResult, server?: import('./measure.js').LiveServer }>}
  */
-async function benchmark(spec, context, plan) {
-  const base = { name: spec.name, role: spec.role };
-  if (plan.signal.aborted) return { ...base, outcome: 'skipped', reason: 'the time budget was used up' };
+async function start(spec, context, plan) {
+  /** @type {import('./figures.js').ServerResult} */
+  const base = { name: spec.name, role: spec.role, outcome: 'measured' };
+  if (plan.signal.aborted) return { result: { ...base, outcome: 'skipped', reason: 'the time budget was used up' } };
   let prepared;
   try {
     prepared = spec.prepare(context);
   } catch (error) {
     if (!(error instanceof Unavailable)) throw error;
     log(`${spec.name}: ${error.message}`);
-    return { ...base, outcome: 'unavailable', reason: error.message };
+    return { result: { ...base, outcome: 'unavailable', reason: error.message } };
   }
   const launch = prepared.launch(plan.firstPort);
   const described = { ...base, version: prepared.version, command: [launch.command, ...launch.args] };
-  log(`${spec.name} ${prepared.version}: measuring`);
+  log(`${spec.name} ${prepared.version}: starting`);
   try {
-    return { ...described, outcome: 'measured', measurements: await measureServer(spec.name, prepared, plan) };
+    return { result: described, server: await startAndSettle(spec.name, prepared, plan) };
   } catch (error) {
-    if (plan.signal.aborted) return { ...described, outcome: 'skipped', reason: 'the time budget ran out during its run' };
+    if (plan.signal.aborted) return { result: { ...described, outcome: 'skipped', reason: 'the time budget ran out during its run' } };
     const reason = /** @type {Error} */ (error).message;
     log(`${spec.name}: ${reason}`);
-    return { ...described, outcome: 'failed', reason };
+    return { result: { ...described, outcome: 'failed', reason } };
   }
 }
 
 /**
- * Generous room for each server: its starts, the warm-up and six load runs, twice over, plus
- * ten minutes for building the corpus and installing the peers.
+ * Generous room for each server: its starts, the warm-up (4 s), its rounds of the five loads and the
+ * fifty-client run, twice over, plus ten minutes for building the corpus and installing the peers.
  * @param {number} servers
  * @param {number} seconds
+ * @param {number} rounds
  */
-function plannedMinutes(servers, seconds) {
-  const perServerS = 2 * (START_SAMPLES * 4 + (LOADS.length + 2) * (seconds + 2));
+function plannedMinutes(servers, seconds, rounds) {
+  const perServerS = 2 * (START_SAMPLES * 4 + 6 + (LOADS.length * rounds + 2) * (seconds + 2));
   return Math.ceil((servers * perServerS + 600) / 60);
 }
 
@@ -122,13 +150,15 @@ function timeBudget(minutes) {
 /**
  * @param {string} loadGenerator
  * @param {number} seconds
+ * @param {number} rounds
  */
-function describeSetup(loadGenerator, seconds) {
+function describeSetup(loadGenerator, seconds, rounds) {
   const pinning = canPin ? `server pinned to CPU ${SERVER_CPU}, ${loadGenerator} to CPU ${LOAD_CPU}` : 'not pinned (no taskset or a single CPU)';
   const connections = LOADS.map((spec) => `${spec.title} ${spec.connections}`).join(', ');
   const busy = loadavg()[0] ?? 0;
   const machine = `${describeMachine()}, load average ${busy.toFixed(2)} at the start${busy > 0.5 ? ' (other processes were busy: expect noise)' : ''}`;
-  return `${machine}. Load: ${loadGenerator}, ${seconds} s per figure; connections: ${connections}; ${pinning}. Start time: median of ${START_SAMPLES} starts. MB = 10^6 bytes.`;
+  const perFigure = rounds === 1 ? `${seconds} s per figure` : `each figure the median of ${rounds} rounds of ${seconds} s, the servers taking turns`;
+  return `${machine}. Load: ${loadGenerator}, ${perFigure}; connections: ${connections}; ${pinning}. Start time: median of ${START_SAMPLES} starts. MB = 10^6 bytes.`;
 }
 
 main().catch((error) => {
