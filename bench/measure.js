@@ -1,6 +1,6 @@
-// What is measured: for each server in turn, start-up time over several starts, then a start
-// that is kept, with its memory at rest; then the five loads in rounds over all the kept
-// servers; last, for each in turn, its memory under 50 large downloads.
+// What is measured: for each server in turn, start-up time over several starts; then the five
+// loads in rounds, each round a fresh start of every server in turn; last, for each server,
+// its memory under 50 large downloads.
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadProblems } from './load.js';
@@ -70,116 +70,122 @@ export function loadTitle(key) {
 }
 
 /**
- * @typedef {object} LiveServer  a server kept running for the loads
+ * @typedef {object} Contender  a server being measured, and what is known of it so far
  * @property {string} name
- * @property {import('./lifecycle.js').RunningServer} server
+ * @property {import('./servers.js').Prepared} prepared
+ * @property {string} logPath
  * @property {{ samplesMs: number[], medianMs: number }} startup
- * @property {number} afterStartBytes
+ * @property {number} [afterStartBytes]
  * @property {number} peakBytes
- * @property {Record<string, LoadFigure>} load
+ * @property {Record<string, LoadFigure>} load         a load's n/a, once known
+ * @property {Record<string, Measured[]>} rounds       each load's runs so far
+ * @property {string} [failed]                         why it could not be measured at all
  */
 
 /**
- * Times several starts, then starts the server once more and keeps it: its memory at rest is
- * read and it is warmed up.
+ * Times several starts of a server (each a fresh process).
  * @param {string} name
  * @param {import('./servers.js').Prepared} prepared
  * @param {Plan} plan
- * @returns {Promise<LiveServer>}
+ * @returns {Promise<Contender>}
  */
-export async function startAndSettle(name, prepared, plan) {
+export async function timeStarts(name, prepared, plan) {
   const logPath = join(plan.logDir, `${name}.log`);
   const startup = await measureStartup(prepared, plan, logPath);
   plan.log(`${name}: start to first response ${startup.medianMs.toFixed(1)} ms (median of ${startup.samplesMs.length})`);
-  const server = await startServer(prepared, { firstPort: plan.firstPort, logPath, signal: plan.signal });
-  try {
-    await delay(RSS_SETTLE_MS, undefined, { signal: plan.signal });
-    const afterStartBytes = residentBytes(processTree(server.pid));
-    await warmUp(server.port, plan);
-    return { name, server, startup, afterStartBytes, peakBytes: 0, load: {} };
-  } catch (error) {
-    await stopServer(server);
-    throw error;
-  }
+  return { name, prepared, logPath, startup, peakBytes: 0, load: {}, rounds: {} };
 }
 
 /**
- * The five loads, on every live server, in rounds: each round runs a load once on each
- * server, starting with a different one each time, and a server's figure is its median
- * round. On a shared machine the speed available drifts over minutes; interleaved, every
- * server meets the same drift, and one slow round moves no median.
- * @param {LiveServer[]} live
+ * The five loads, in rounds: a round starts each server afresh, warms it up and runs every
+ * load on it once, then stops it; each round takes the servers in a different order. A
+ * server's figure is its median round. The speed this shared machine gives drifts over
+ * minutes; interleaved, every server meets the same drift, and one slow round moves no median.
+ * Each server is measured just after its start and warm-up, as in the issue's peer-bench:
+ * some (sirv-cli, measured here) answer a third as fast once they have sat idle for minutes.
+ * @param {Contender[]} contenders
  * @param {Plan} plan
  */
-export async function measureLoads(live, plan) {
-  for (const spec of LOADS) {
-    /** @type {Map<LiveServer, { headers: Record<string, string>, measured: Measured[] }>} */
-    const runs = new Map();
-    for (const entry of live) {
-      const probed = await probe(entry, live, spec, plan);
-      if ('na' in probed) entry.load[spec.key] = probed;
-      else runs.set(entry, { headers: probed.headers, measured: [] });
+export async function measureLoads(contenders, plan) {
+  for (let round = 0; round < plan.rounds; round++) {
+    const order = [...contenders.slice(round % contenders.length), ...contenders.slice(0, round % contenders.length)];
+    for (const contender of order) {
+      if (contender.failed) continue;
+      plan.log(`${contender.name}: round ${round + 1} of ${plan.rounds}`);
+      await oneRound(contender, plan).catch((error) => {
+        plan.signal.throwIfAborted();
+        contender.failed = /** @type {Error} */ (error).message;
+        plan.log(`${contender.name}: ${contender.failed}`);
+      });
     }
-    for (let round = 0; round < plan.rounds; round++) {
-      const order = [...runs.keys()];
-      for (const entry of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
-        const state = /** @type {{ headers: Record<string, string>, measured: Measured[] }} */ (runs.get(entry));
-        const figure = await runLoad(entry, live, spec, state.headers, plan);
-        if ('na' in figure) {
-          entry.load[spec.key] = figure;
-          runs.delete(entry);
-        } else {
-          state.measured.push(figure);
-        }
-        notePeak(entry);
+  }
+  for (const contender of contenders) {
+    for (const spec of LOADS) {
+      const measured = contender.rounds[spec.key];
+      if (contender.load[spec.key] === undefined && measured && measured.length > 0) {
+        contender.load[spec.key] = medianRun(spec, measured);
       }
-    }
-    for (const [entry, { measured }] of runs) {
-      entry.load[spec.key] = medianRun(spec, measured);
-      plan.log(`${entry.name}: ${spec.title}: ${describe(entry.load[spec.key])}`);
+      const figure = contender.load[spec.key];
+      if (figure) plan.log(`${contender.name}: ${spec.title}: ${describe(figure)}`);
     }
   }
 }
 
 /**
- * The memory under 50 large downloads, and the peak over the whole run; stops the server.
- * @param {LiveServer} entry
- * @param {LiveServer[]} live
+ * One round on one server: a fresh start, its memory at rest (first round), a warm-up, then
+ * each load once, unless it is n/a for this server.
+ * @param {Contender} contender
+ * @param {Plan} plan
+ */
+async function oneRound(contender, plan) {
+  const server = await startServer(contender.prepared, { firstPort: plan.firstPort, logPath: contender.logPath, signal: plan.signal });
+  try {
+    if (contender.afterStartBytes === undefined) {
+      await delay(RSS_SETTLE_MS, undefined, { signal: plan.signal });
+      contender.afterStartBytes = residentBytes(processTree(server.pid));
+    }
+    await warmUp(server.port, plan);
+    for (const spec of LOADS) {
+      if (contender.load[spec.key] !== undefined) continue; // n/a
+      const figure = await measureLoad(server, spec, plan);
+      if ('na' in figure) contender.load[spec.key] = figure;
+      else (contender.rounds[spec.key] ??= []).push(figure);
+      notePeak(contender, server);
+    }
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/**
+ * The memory under 50 large downloads, in a start of its own, and the peak over the whole run.
+ * @param {Contender} contender
  * @param {Plan} plan
  * @returns {Promise<Measurements>}
  */
-export async function finish(entry, live, plan) {
+export async function finish(contender, plan) {
+  const server = await startServer(contender.prepared, { firstPort: plan.firstPort, logPath: contender.logPath, signal: plan.signal });
   try {
-    const fifty = await measureFiftyClientsOnLarge(entry, live, /** @type {LoadFigure} */ (entry.load.large), plan);
-    notePeak(entry);
-    entry.load.fiftyClientsLarge = fifty.load;
+    const fifty = await measureFiftyClientsOnLarge(server, contender.load.large, plan);
+    notePeak(contender, server);
+    contender.load.fiftyClientsLarge = fifty.load;
     return {
-      startup: entry.startup,
-      rss: { afterStartBytes: entry.afterStartBytes, peakBytes: entry.peakBytes, fiftyClientsLargeBytes: fifty.residentBytes },
-      load: entry.load,
+      startup: contender.startup,
+      rss: { afterStartBytes: contender.afterStartBytes ?? 0, peakBytes: contender.peakBytes, fiftyClientsLargeBytes: fifty.residentBytes },
+      load: contender.load,
     };
   } finally {
-    await stopServer(entry.server);
+    await stopServer(server);
   }
 }
 
 /**
- * The high-water mark is read after every run, as it is lost if the server dies in a later one.
- * @param {LiveServer} entry
+ * The high-water mark is read after every run, as it is lost when the server stops or dies.
+ * @param {Contender} contender
+ * @param {import('./lifecycle.js').RunningServer} server
  */
-function notePeak(entry) {
-  if (!exitReason(entry.server)) entry.peakBytes = Math.max(entry.peakBytes, peakResidentBytes(processTree(entry.server.pid)));
-}
-
-/**
- * Until every live server is idle: one still busy with a previous run's work (listings for
- * clients that hung up, say) would take CPU from the one being measured.
- * @param {LiveServer[]} live
- * @param {Plan} plan
- */
-async function allIdle(live, plan) {
-  const pids = live.filter((entry) => !exitReason(entry.server)).flatMap((entry) => processTree(entry.server.pid));
-  await waitUntilIdle(pids, { maxMs: IDLE_WAIT_MS, signal: plan.signal });
+function notePeak(contender, server) {
+  if (!exitReason(server)) contender.peakBytes = Math.max(contender.peakBytes, peakResidentBytes(processTree(server.pid)));
 }
 
 /**
@@ -230,64 +236,41 @@ async function warmUp(port, plan) {
 }
 
 /**
- * Checks that the server answers the URL as it should; n/a when it does not, or is gone.
- * @param {LiveServer} entry
- * @param {LiveServer[]} live
+ * Probes the URL, then loads it; n/a when the server does not answer it as it should, or
+ * when it is gone or the load generator broke down (the other figures still stand).
+ * @param {import('./lifecycle.js').RunningServer} server
  * @param {LoadSpec} spec
- * @param {Plan} plan
- * @returns {Promise<{ headers: Record<string, string> } | NotApplicable>}
- */
-async function probe(entry, live, spec, plan) {
-  const gone = exitReason(entry.server);
-  if (gone) return { na: gone };
-  try {
-    await allIdle(live, plan);
-    const probed = await spec.probe(entry.server.port, plan.corpus);
-    if (!probed.ok) return { na: probed.reason };
-    return { headers: probed.headers };
-  } catch (error) {
-    plan.signal.throwIfAborted();
-    return { na: exitReason(entry.server) ?? /** @type {Error} */ (error).message };
-  }
-}
-
-/**
- * One round of a load on one server; n/a when it is gone or the load generator broke down
- * (the other figures still stand).
- * @param {LiveServer} entry
- * @param {LiveServer[]} live
- * @param {LoadSpec} spec
- * @param {Record<string, string>} headers  what the probe chose (an ETag for the 304 run)
  * @param {Plan} plan
  * @returns {Promise<LoadFigure>}
  */
-async function runLoad(entry, live, spec, headers, plan) {
-  const gone = exitReason(entry.server);
+async function measureLoad(server, spec, plan) {
+  const gone = exitReason(server);
   if (gone) return { na: gone };
   try {
-    await allIdle(live, plan);
-    const run = { port: entry.server.port, path: spec.path(plan.corpus), connections: spec.connections, seconds: plan.seconds, headers };
-    return annotate(await plan.generator.run({ ...run, signal: plan.signal }), headers);
+    await waitUntilIdle(processTree(server.pid), { maxMs: IDLE_WAIT_MS, signal: plan.signal });
+    const probe = await spec.probe(server.port, plan.corpus);
+    if (!probe.ok) return { na: probe.reason };
+    const run = { port: server.port, path: spec.path(plan.corpus), connections: spec.connections, seconds: plan.seconds, headers: probe.headers };
+    return annotate(await plan.generator.run({ ...run, signal: plan.signal }), probe.headers);
   } catch (error) {
     plan.signal.throwIfAborted();
-    return { na: exitReason(entry.server) ?? /** @type {Error} */ (error).message };
+    return { na: exitReason(server) ?? /** @type {Error} */ (error).message };
   }
 }
 
 /**
  * 50 clients downloading the 100 MiB file at once, the resident size sampled throughout:
  * a server that buffers whole files instead of streaming them shows it here.
- * @param {LiveServer} entry
- * @param {LiveServer[]} live
+ * @param {import('./lifecycle.js').RunningServer} server
  * @param {LoadFigure | undefined} large  the large-file figure, n/a when the server cannot serve it
  * @param {Plan} plan
  * @returns {Promise<{ load: LoadFigure, residentBytes?: number }>}
  */
-async function measureFiftyClientsOnLarge({ server }, live, large, plan) {
+async function measureFiftyClientsOnLarge(server, large, plan) {
   if (large === undefined || 'na' in large) return { load: { na: large?.na ?? 'not measured' } };
   const gone = exitReason(server);
   if (gone) return { load: { na: gone } };
-  await allIdle(live, plan);
+  await waitUntilIdle(processTree(server.pid), { maxMs: IDLE_WAIT_MS, signal: plan.signal });
   const sampler = sampleResidentBytes(processTree(server.pid), RSS_SAMPLE_MS);
   let residentBytes = 0;
   try {

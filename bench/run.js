@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: serve-dir against its peers, on one corpus, in one run.
-// Reads top to bottom: options, corpus, peers; each server started and timed in turn and kept
-// running; the loads in rounds over all of them; the memory under load of each; the report.
+// Reads top to bottom: options, corpus, peers; each server's starts timed; the loads in rounds
+// of fresh starts; the memory under load of each; the report.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { cleanUpOnExit } from './children.js';
 import { ensureCorpus } from './corpus.js';
 import { chooseLoadGenerator } from './load.js';
-import { LOADS, finish, measureLoads, startAndSettle } from './measure.js';
+import { LOADS, finish, measureLoads, timeStarts } from './measure.js';
 import { USAGE, UsageError, parseOptions } from './options.js';
 import { installMissingPeers } from './peers.js';
-import { stopServer } from './lifecycle.js';
 import { SERVERS, Unavailable } from './servers.js';
 import { LOAD_CPU, SERVER_CPU, canPin, describeMachine, pinThisProcess } from './system.js';
 import { renderTable } from './table.js';
@@ -57,29 +56,25 @@ async function main() {
   };
   /** @type {import('./figures.js').ServerResult[]} */
   const results = [];
-  /** @type {Map<import('./figures.js').ServerResult, import('./measure.js').LiveServer>} */
-  const live = new Map();
-  try {
-    for (const spec of specs) {
-      const { result, server } = await start(spec, context, plan);
-      results.push(result);
-      if (server) live.set(result, server);
+  /** @type {Map<import('./figures.js').ServerResult, import('./measure.js').Contender>} */
+  const contenders = new Map();
+  for (const spec of specs) {
+    const { result, contender } = await start(spec, context, plan);
+    results.push(result);
+    if (contender) contenders.set(result, contender);
+  }
+  await measureLoads([...contenders.values()], plan).catch((error) => {
+    if (!plan.signal.aborted) throw error;
+  });
+  for (const [result, contender] of contenders) {
+    try {
+      if (contender.failed) throw new Error(contender.failed);
+      plan.signal.throwIfAborted();
+      result.measurements = await finish(contender, plan);
+    } catch (error) {
+      const budget = plan.signal.aborted;
+      Object.assign(result, { outcome: budget ? 'skipped' : 'failed', reason: budget ? 'the time budget ran out during its run' : /** @type {Error} */ (error).message });
     }
-    await measureLoads([...live.values()], plan).catch((error) => {
-      if (!plan.signal.aborted) throw error;
-    });
-    for (const [result, server] of live) {
-      try {
-        if (plan.signal.aborted) throw plan.signal.reason;
-        result.measurements = await finish(server, [...live.values()], plan);
-      } catch (error) {
-        const budget = plan.signal.aborted;
-        Object.assign(result, { outcome: budget ? 'skipped' : 'failed', reason: budget ? 'the time budget ran out during its run' : /** @type {Error} */ (error).message });
-      }
-      live.delete(result);
-    }
-  } finally {
-    for (const server of live.values()) await stopServer(server.server);
   }
 
   const verdicts = evaluateTargets(results);
@@ -89,12 +84,12 @@ async function main() {
 }
 
 /**
- * Times a server's starts and starts it once more, to be kept for the loads; one that is not
- * installed or does not start is reported and the run goes on with the next.
+ * Times a server's starts; one that is not installed or does not start is reported and the
+ * run goes on with the next.
  * @param {import('./servers.js').ServerSpec} spec
  * @param {import('./servers.js').ServerContext} context
  * @param {import('./measure.js').Plan} plan
- * @returns {Promise<{ result: import('./figures.js').ServerResult, server?: import('./measure.js').LiveServer }>}
+ * @returns {Promise<{ result: import('./figures.js').ServerResult, contender?: import('./measure.js').Contender }>}
  */
 async function start(spec, context, plan) {
   /** @type {import('./figures.js').ServerResult} */
@@ -112,7 +107,7 @@ async function start(spec, context, plan) {
   const described = { ...base, version: prepared.version, command: [launch.command, ...launch.args] };
   log(`${spec.name} ${prepared.version}: starting`);
   try {
-    return { result: described, server: await startAndSettle(spec.name, prepared, plan) };
+    return { result: described, contender: await timeStarts(spec.name, prepared, plan) };
   } catch (error) {
     if (plan.signal.aborted) return { result: { ...described, outcome: 'skipped', reason: 'the time budget ran out during its run' } };
     const reason = /** @type {Error} */ (error).message;
@@ -129,7 +124,7 @@ async function start(spec, context, plan) {
  * @param {number} rounds
  */
 function plannedMinutes(servers, seconds, rounds) {
-  const perServerS = 2 * (START_SAMPLES * 4 + 6 + (LOADS.length * rounds + 2) * (seconds + 2));
+  const perServerS = 2 * (START_SAMPLES * 4 + rounds * (6 + LOADS.length * (seconds + 2)) + 2 * (seconds + 2));
   return Math.ceil((servers * perServerS + 600) / 60);
 }
 
