@@ -28,7 +28,7 @@ export function buildProgram(): Command {
     .option('-p, --port <n>', `port to listen on; 0 picks a free one (default: ${DEFAULT_PORT}, or the next free port)`)
     .option('-b, --bind <addr>', `address to bind; 0.0.0.0 or :: exposes the server to the network (default: ${DEFAULT_BIND})`)
     .addOption(new Option('--host <addr>', 'alias of --bind').conflicts('bind'))
-    .option('-q, --quiet', 'do not log requests')
+    .option('-q, --quiet', 'do not log requests or live-reload changes (warnings still print)')
     .option('--no-listing', 'answer 404 for directories without an index file')
     .option('--dotfiles', 'serve dotfiles and dot-directories (hidden by default)')
     .option('--cache <seconds>', 'Cache-Control max-age for files (default: no-cache, revalidate every time)')

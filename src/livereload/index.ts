@@ -29,8 +29,10 @@ export interface LiveReloadOptions {
   ignore: string[];
   /** Watch by polling (with chokidar) instead of the OS's change notifications. */
   poll: boolean;
-  /** One line per batch of changes, and one per watcher problem. */
+  /** One line per batch of changes (unless `quiet`), and one per watcher problem (always). */
   log: (line: string) => void;
+  /** No line per batch of changes; problems are still told. */
+  quiet?: boolean;
   /** Cap of open event streams; beyond it the stream is refused with 503. Default 100. */
   maxStreams?: number;
 }
@@ -81,7 +83,8 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
           options.log(`live reload: a change listener failed: ${(error as Error).stack ?? String(error)}`);
         }
       }
-      options.log(describeBatch(urlPaths, hub.broadcast(urlPaths)));
+      const told = hub.broadcast(urlPaths);
+      if (!options.quiet) options.log(describeBatch(urlPaths, told));
     },
   });
 

@@ -40,7 +40,9 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       // also spares the watcher `.cache`, `.next` and the like.
       ignore: options.dotfiles ? options.ignore : [...options.ignore, '.*'],
       poll: options.poll,
-      log: options.quiet ? () => {} : options.log,
+      // --quiet drops the line per change; a watcher that fails, or falls back to polling, still says so.
+      log: options.log,
+      quiet: options.quiet,
     });
     // Forget what we knew about changed files before any page is told to reload.
     liveReload.onChange((urlPaths) => {

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SseClient } from '../livereload/sse-client.js';
-import { cleanup, request, runCli, startCli, tempDir, writeTree, type StartedCli } from '../helpers/server.js';
+import { cleanup, request, runCli, startCli, stopCli, tempDir, writeTree, type StartedCli } from '../helpers/server.js';
 
 afterAll(cleanup);
 
@@ -43,6 +43,26 @@ describe('--watch', () => {
     const plain = await startCli([await tempDirWithPage(), '--port', '0', '--quiet']);
     expect((await request(plain.port, '/')).text).not.toContain('/__serve-dir/');
     expect((await request(plain.port, '/__serve-dir/events')).status).toBe(404);
+  });
+});
+
+describe('--quiet with --watch', () => {
+  it('announces an edit to the pages without a line for it', async () => {
+    const root = await tempDirWithPage();
+    const cli = await startCli([root, '--port', '0', '--watch', '--quiet']);
+    const stream = await SseClient.connect(`http://127.0.0.1:${cli.port}/__serve-dir/events`);
+    streams.push(stream);
+    expect((await stream.next()).data.type).toBe('hello');
+    // No line says when the watcher is ready: edit until one is announced.
+    let edits = 0;
+    let message;
+    do {
+      await writeFile(join(root, 'index.html'), `<p>edit ${++edits}</p>`);
+      message = await stream.nextOrNone(1000);
+    } while (message === undefined && edits < 10);
+    expect(message?.data).toEqual({ type: 'change', paths: ['/index.html'] });
+    expect((await stopCli(cli)).code).toBe(0);
+    expect(cli.stdout()).not.toMatch(/↻|index\.html|GET /);
   });
 });
 
