@@ -69,10 +69,6 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
   if (dir !== undefined && flags.directory !== undefined && dir !== flags.directory) {
     throw new UsageError(`two directories given: "${dir}" and --directory "${flags.directory}"`);
   }
-  // Accepted silently, they would look like they worked.
-  for (const [given, flag] of [[flags.poll, '--poll'], [flags.ignore, '--ignore']] as const) {
-    if (given !== undefined && !flags.watch) throw new UsageError(`${flag} only applies with --watch`);
-  }
   let cacheMemory: number | undefined;
   if (flags.cacheMemory !== undefined) {
     const mib = Number(flags.cacheMemory);

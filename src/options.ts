@@ -32,9 +32,9 @@ export interface Options {
   compress?: boolean;
   /** Watch the directory and live-reload open pages. Default false. */
   watch?: boolean;
-  /** Extra glob patterns the watcher ignores (in addition to `.git` and `node_modules`). */
+  /** Extra glob patterns the watcher ignores (in addition to `.git` and `node_modules`); only with `watch`. */
   ignore?: string[];
-  /** Watch by polling (network drives, WSL, containers). */
+  /** Watch by polling (network drives, WSL, containers); only with `watch`. */
   poll?: boolean;
   /** Host names accepted besides localhost when bound to a loopback address. */
   allowedHost?: string[];
@@ -111,6 +111,9 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     throw new UsageError(`invalid cache memory "${options.cacheMemory}": expected a number of bytes`);
   }
   const ignore = options.ignore ?? [];
+  // Accepted without a watcher, they would look like they worked.
+  if (!options.watch && options.poll) throw new UsageError('--poll only applies with --watch');
+  if (!options.watch && ignore.length > 0) throw new UsageError('--ignore only applies with --watch');
   try {
     createIgnoreMatcher(realRoot, ignore);
   } catch (error) {
