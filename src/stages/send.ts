@@ -92,15 +92,19 @@ type HeaderList = Array<string | number>;
 
 function baseHeaders(ctx: RequestContext, contentType: string | undefined): HeaderList {
   const { entity, status } = ctx;
-  const validators = status < 300 || status === 304;
+  const notModified = status === 304;
+  const validators = status < 300 || notModified;
   const headers: HeaderList = [];
   if (entity !== undefined) {
-    if (status !== 304 && contentType !== undefined) headers.push('content-type', contentType);
+    if (!notModified && contentType !== undefined) headers.push('content-type', contentType);
     if (validators && entity.etag !== '') headers.push('etag', ctx.encoded?.etag ?? entity.etag);
     if (validators && entity.lastModified !== '') headers.push('last-modified', entity.lastModified);
-    if (validators && entity.file !== undefined) headers.push('accept-ranges', 'bytes');
+    if (status < 300 && entity.file !== undefined) headers.push('accept-ranges', 'bytes');
   }
-  headers.push('cache-control', validators ? ctx.services.cacheControl : 'no-cache', 'x-content-type-options', 'nosniff');
+  headers.push('cache-control', validators ? ctx.services.cacheControl : 'no-cache');
+  // A 304 updates the cached response's metadata and has no body to sniff: it carries the
+  // validators and caching fields a 200 would (RFC 9110 §15.4.5), not the rest.
+  if (!notModified) headers.push('x-content-type-options', 'nosniff');
   for (const name in ctx.headers) headers.push(name, String(ctx.headers[name]));
   return headers;
 }
