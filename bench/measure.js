@@ -229,7 +229,7 @@ async function measureStartup(prepared, plan, logPath) {
  * @param {number} port
  * @param {Plan} plan
  */
-async function warmUp(port, plan) {
+export async function warmUp(port, plan) {
   for (const path of [plan.corpus.files.small.path, plan.corpus.files.medium.path]) {
     await plan.generator.run({ port, path, connections: FIFTY_CLIENTS, seconds: WARM_UP_S, signal: plan.signal });
   }

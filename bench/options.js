@@ -13,6 +13,9 @@ load generator to CPU 1, and prints a markdown table, the targets met, and a JSO
   --duration N         seconds per load run (default 4; 2 with --quick)
   --rounds N           runs of each load on each server, the servers taking turns; the
                        median is reported (default 3; 1 with --quick)
+  --pairs N            cycles of the paired runs, which compare serve-dir with itself (a
+                       304 against the 1 KiB file; --watch against none) in alternating
+                       1 s slices (default 8; 2 with --quick)
   --quick              a short run, to check that everything works
   --port N             first port to try on 127.0.0.1 (default 18080)
   --corpus DIR         where the corpus is built and reused (default ${join(tmpdir(), 'serve-dir-bench-corpus')})
@@ -29,6 +32,7 @@ load generator to CPU 1, and prints a markdown table, the targets met, and a JSO
  * @property {string[]} only
  * @property {number} seconds
  * @property {number} rounds
+ * @property {number} pairs       cycles of the paired runs
  * @property {number} firstPort
  * @property {string} corpusDir
  * @property {string} peersDir
@@ -55,6 +59,7 @@ export function parseOptions(argv) {
         only: { type: 'string' },
         duration: { type: 'string' },
         rounds: { type: 'string' },
+        pairs: { type: 'string' },
         quick: { type: 'boolean', default: false },
         port: { type: 'string', default: '18080' },
         corpus: { type: 'string', default: join(tmpdir(), 'serve-dir-bench-corpus') },
@@ -73,6 +78,7 @@ export function parseOptions(argv) {
     only: selectServers(values.only),
     seconds: positiveInteger('--duration', values.duration ?? (values.quick ? '2' : '4')),
     rounds: positiveInteger('--rounds', values.rounds ?? (values.quick ? '1' : '3')),
+    pairs: positiveInteger('--pairs', values.pairs ?? (values.quick ? '2' : '8')),
     firstPort: positiveInteger('--port', values.port),
     corpusDir: resolve(values.corpus),
     peersDir: resolve(values['peers-dir']),

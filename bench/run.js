@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench: serve-dir against its peers, on one corpus, in one run.
 // Reads top to bottom: options, corpus, peers; each server's starts timed; the loads in rounds
-// of fresh starts; the memory under load of each; the report.
+// of fresh starts; the memory under load of each; serve-dir against itself in paired slices;
+// the report.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { ensureCorpus } from './corpus.js';
 import { chooseLoadGenerator } from './load.js';
 import { LOADS, finish, measureLoads, timeStarts } from './measure.js';
 import { USAGE, UsageError, parseOptions } from './options.js';
+import { measurePaired, renderPaired } from './paired.js';
 import { installMissingPeers } from './peers.js';
 import { SERVERS, Unavailable } from './servers.js';
 import { LOAD_CPU, SERVER_CPU, canPin, describeMachine, pinThisProcess } from './system.js';
@@ -32,7 +34,7 @@ async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'serve-dir-bench-run-'));
   cleanUpOnExit(() => rmSync(workDir, { recursive: true, force: true }));
   const specs = SERVERS.filter((spec) => options.only.includes(spec.name));
-  const signal = timeBudget(options.maxMinutes ?? plannedMinutes(specs.length, options.seconds, options.rounds));
+  const signal = timeBudget(options.maxMinutes ?? plannedMinutes(specs.length, options.seconds, options.rounds, options.pairs));
 
   const corpus = ensureCorpus(options.corpusDir, log);
   const npmPackages = specs.flatMap((spec) => (spec.npmPackage ? [spec.npmPackage] : []));
@@ -77,9 +79,20 @@ async function main() {
     }
   }
 
-  const verdicts = evaluateTargets(results);
-  console.log([`## serve-dir benchmark, ${new Date().toISOString().slice(0, 10)}`, '', setup, '', renderTable(results), '', '### Targets', '', renderTargets(verdicts), ''].join('\n'));
-  writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), setup, corpus, results, targets: verdicts }, null, 2));
+  // serve-dir first, then serve-dir-watch: the order the paired table compares them in.
+  const sides = ['serve-dir', 'serve-dir-watch'].flatMap((name) => [...contenders.values()].filter((c) => c.name === name && !c.failed));
+  const paired =
+    sides[0]?.name === 'serve-dir' && !plan.signal.aborted
+      ? await measurePaired(sides, { ...plan, cycles: options.pairs }).catch((error) => {
+          if (!plan.signal.aborted) throw error;
+          return undefined;
+        })
+      : undefined;
+
+  const verdicts = evaluateTargets(results, paired);
+  const pairedSection = paired ? ['### Paired runs', '', describePaired(paired), '', renderPaired(paired), ''] : [];
+  console.log([`## serve-dir benchmark, ${new Date().toISOString().slice(0, 10)}`, '', setup, '', renderTable(results), '', ...pairedSection, '### Targets', '', renderTargets(verdicts), ''].join('\n'));
+  writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), setup, corpus, results, paired, targets: verdicts }, null, 2));
   console.log(`Raw results: ${options.out}`);
 }
 
@@ -116,16 +129,24 @@ async function start(spec, context, plan) {
   }
 }
 
+/** @param {import('./paired.js').PairedResult} paired */
+function describePaired(paired) {
+  return `${paired.sides.join(' and ')} side by side, each load in ${paired.cycles} cycles of ${paired.sliceSeconds} s slices, in mirrored order (A B B A …); each figure is the sum over its slices. These are the figures the 304 and --watch targets are judged on.`;
+}
+
 /**
  * Generous room for each server: its starts, the warm-up (4 s), its rounds of the five loads and the
  * fifty-client run, twice over, plus ten minutes for building the corpus and installing the peers.
  * @param {number} servers
  * @param {number} seconds
  * @param {number} rounds
+ * @param {number} pairs
  */
-function plannedMinutes(servers, seconds, rounds) {
+function plannedMinutes(servers, seconds, rounds, pairs) {
   const perServerS = 2 * (START_SAMPLES * 4 + rounds * (6 + LOADS.length * (seconds + 2)) + 2 * (seconds + 2));
-  return Math.ceil((servers * perServerS + 600) / 60);
+  // Two servers, five loads, a slice of 1 s and up to 2 s of waiting for each.
+  const pairedS = 2 * (10 + pairs * 2 * LOADS.length * 3);
+  return Math.ceil((servers * perServerS + pairedS + 600) / 60);
 }
 
 /**
