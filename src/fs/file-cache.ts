@@ -63,9 +63,14 @@ function sameIdentity(a: StatIdentity, b: Stats): boolean {
   return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.ino === b.ino && a.dev === b.dev;
 }
 
+/** One options object for every stat, rather than a new one per request. */
+const STAT_OPTIONS = { throwIfNoEntry: false } as const;
+
 export class FileCache {
   private readonly entries = new Map<string, CachedEntry>();
   private bodyBytes = 0;
+  /** The key set last, hence last in eviction order while it is still there. */
+  private newest: string | undefined = undefined;
 
   /** `root` must be a real path (no symlinks), as from fs.realpathSync. */
   constructor(
@@ -81,7 +86,7 @@ export class FileCache {
     // A plain stat: half the cost of a BigInt one, which only a fill needs.
     let stats: Stats | undefined;
     try {
-      stats = statSync(absolute, { throwIfNoEntry: false });
+      stats = statSync(absolute, STAT_OPTIONS);
     } catch (error) {
       return classifyError(error);
     }
@@ -92,10 +97,11 @@ export class FileCache {
     const cached = this.entries.get(absolute);
     const unchanged = cached !== undefined && sameIdentity(cached.identity, stats);
     if (unchanged && cached.settled) {
-      if (cached.entry.body !== undefined) {
-        // Keep recently used bytes at the end of the eviction order.
+      if (cached.entry.body !== undefined && absolute !== this.newest) {
+        // Keep recently used bytes at the end of the eviction order (where the newest already is).
         this.entries.delete(absolute);
         this.entries.set(absolute, cached);
+        this.newest = absolute;
       }
       return cached.entry;
     }
@@ -164,6 +170,7 @@ export class FileCache {
     // A body larger than the whole budget still answers this request, unretained.
     const keepBody = body !== undefined && body.length <= this.maxBodyBytes;
     this.entries.set(absolute, { entry: keepBody ? entry : { ...entry, body: undefined }, identity, settled });
+    this.newest = absolute;
     if (keepBody) this.bodyBytes += entry.size;
     this.evict();
     return entry;

@@ -6,17 +6,18 @@ import { sep } from 'node:path';
  * be reviewed on this one screen (as CPython's `translate_path`).
  */
 
+/** Read-only: the path guard shares one answer among all requests for the same target. */
 export interface MappedPath {
   /** Decoded, normalised URL path: '/', '/a/b.txt' or '/a/b/' (trailing slash kept). */
-  urlPath: string;
+  readonly urlPath: string;
   /** The decoded segments between slashes; never '', '.', '..', nor containing '/', '\' or NUL. */
-  segments: string[];
+  readonly segments: readonly string[];
   /** root + segments joined: always inside the root (symlinks are checked later, against real paths). */
-  absolute: string;
+  readonly absolute: string;
   /** The request asked for a directory form ('/a/' rather than '/a'). */
-  trailingSlash: boolean;
+  readonly trailingSlash: boolean;
   /** The raw query string including its '?', or ''. Kept verbatim for redirects. */
-  query: string;
+  readonly query: string;
 }
 
 export type MapResult = { ok: true; path: MappedPath } | { ok: false; status: 400 | 404 | 414 };

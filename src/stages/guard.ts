@@ -1,5 +1,6 @@
 import type { RequestContext, StageResult } from '../context.js';
-import { mapRequestPath } from '../fs/map-path.js';
+import { mapRequestPath, type MapResult } from '../fs/map-path.js';
+import type { ResolvedOptions } from '../options.js';
 import { fail } from '../respond.js';
 
 /**
@@ -8,9 +9,47 @@ import { fail } from '../respond.js';
  */
 export function guardPath(ctx: RequestContext): StageResult {
   if (ctx.status !== 200) return;
-  const mapped = mapRequestPath(requestPath(ctx.req.url ?? ''), ctx.options.root, ctx.options.dotfiles);
+  const mapped = mapTarget(ctx.req.url ?? '', ctx.options);
   if (!mapped.ok) return fail(ctx, mapped.status);
   ctx.target = mapped.path;
+}
+
+/** Bounds of the cache of mapped targets, per handler: entries, and length of a target kept. */
+export const MAX_CACHED_TARGETS = 512;
+export const MAX_CACHED_TARGET_LENGTH = 512;
+
+interface TargetCache {
+  /** What the answers were computed for: a handler's options are fixed, but this keeps the cache honest if not. */
+  root: string;
+  dotfiles: boolean;
+  results: Map<string, MapResult>;
+}
+
+const targetCaches = new WeakMap<ResolvedOptions, TargetCache>();
+
+/**
+ * A page asks for the same few targets again and again, and mapping one is a
+ * pure function of the target, the root and the dotfiles rule: its answer is
+ * kept. Whether the file exists is not part of it (resolution stats every
+ * time). The cache is emptied when full, so a client sending endless distinct
+ * URLs costs a fixed amount of memory, and the hot targets come back at once.
+ */
+function mapTarget(url: string, options: ResolvedOptions): MapResult {
+  let cache = targetCaches.get(options);
+  if (cache === undefined || cache.root !== options.root || cache.dotfiles !== options.dotfiles) {
+    cache = { root: options.root, dotfiles: options.dotfiles, results: new Map() };
+    targetCaches.set(options, cache);
+  }
+  let mapped = cache.results.get(url);
+  if (mapped !== undefined) return mapped;
+  mapped = mapRequestPath(requestPath(url), options.root, options.dotfiles);
+  if (url.length <= MAX_CACHED_TARGET_LENGTH) {
+    if (cache.results.size >= MAX_CACHED_TARGETS) cache.results.clear();
+    // Shared by every request for this target from now on: no stage may change it.
+    if (mapped.ok) Object.freeze(Object.freeze(mapped.path).segments);
+    cache.results.set(url, Object.freeze(mapped));
+  }
+  return mapped;
 }
 
 /**

@@ -22,21 +22,44 @@ import { fail } from '../respond.js';
 export function createHostCheck(options: ResolvedOptions): (ctx: RequestContext) => StageResult {
   const loopbackOnly = isLoopbackBind(options.bind);
   const allowed = new Set(options.allowedHost.map((host) => host.toLowerCase()));
+  const verdictOn = (host: string): HostVerdict => {
+    if (!HOST_SYNTAX.test(host)) return 'malformed';
+    if (!loopbackOnly) return 'allowed';
+    const name = hostName(host);
+    return isLoopbackName(name) || allowed.has(name) ? 'allowed' : 'refused';
+  };
+  // Clients send the same Host on every request, and the verdict on it depends
+  // only on the value and on options fixed here: it is kept, in a cache emptied
+  // when full, so a client inventing Host values costs a fixed amount of memory.
+  const verdicts = new Map<string, HostVerdict>();
   return function checkHost(ctx: RequestContext): StageResult {
     const host = ctx.req.headers.host;
     // HTTP/1.0 clients may omit Host (Node's parser refuses HTTP/1.1 without one);
     // browsers, the rebinding attack's vehicle, never do.
     if (host === undefined) return;
-    if (!HOST_SYNTAX.test(host) || hostLineCount(ctx.req) > 1) {
+    let verdict = verdicts.get(host);
+    if (verdict === undefined) {
+      verdict = verdictOn(host);
+      if (host.length <= MAX_CACHED_HOST_LENGTH) {
+        if (verdicts.size >= MAX_CACHED_HOSTS) verdicts.clear();
+        verdicts.set(host, verdict);
+      }
+    }
+    // The count of Host lines is a fact about this request, never cached.
+    if (verdict === 'malformed' || hostLineCount(ctx.req) > 1) {
       ctx.headers['connection'] = 'close';
       return fail(ctx, 400);
     }
-    if (!loopbackOnly) return;
-    const name = hostName(host);
-    if (isLoopbackName(name) || allowed.has(name)) return;
-    return fail(ctx, 403);
+    if (verdict === 'refused') return fail(ctx, 403);
   };
 }
+
+/** What one Host value earns: 400 (not `host[:port]`), 403 (rebinding defence), or passage. */
+type HostVerdict = 'malformed' | 'refused' | 'allowed';
+
+/** Bounds of the cache of verdicts, per handler: entries, and length of a Host value kept. */
+export const MAX_CACHED_HOSTS = 64;
+export const MAX_CACHED_HOST_LENGTH = 256;
 
 /**
  * RFC 9110 §7.2: Host = uri-host [ ":" port ], with uri-host an IP literal in
@@ -51,7 +74,8 @@ function hostLineCount(req: IncomingMessage): number {
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+    // Most clients spell it 'Host' or 'host': no lower-cased copy for those.
+    if (name.length === 4 && (name === 'Host' || name === 'host' || name.toLowerCase() === 'host')) count++;
   }
   return count;
 }
