@@ -13,9 +13,9 @@ load generator to CPU 1, and prints a markdown table, the targets met, and a JSO
   --duration N         seconds per load run (default 4; 2 with --quick)
   --rounds N           runs of each load on each server, the servers taking turns; the
                        median is reported (default 3; 1 with --quick)
-  --pairs N            cycles of the paired runs, which compare serve-dir with itself (a
-                       304 against the 1 KiB file; --watch against none) in alternating
-                       1 s slices (default 8; 2 with --quick)
+  --pairs N            runs of each paired comparison of serve-dir with itself: the 304
+                       against the 1 KiB file in alternating 1 s slices, --watch against
+                       none loaded at the same time for 3 s (default 8; 2 with --quick)
   --quick              a short run, to check that everything works
   --port N             first port to try on 127.0.0.1 (default 18080)
   --corpus DIR         where the corpus is built and reused (default ${join(tmpdir(), 'serve-dir-bench-corpus')})

@@ -1,8 +1,12 @@
 // Paired runs: the figures serve-dir is compared with itself on. A 304 against the 1 KiB file,
 // and serve-dir --watch against serve-dir, differ by a few per cent; this shared machine's speed
-// drifts by more than that over the half minute between two loads of a round. So both sides of
-// each comparison run in alternating one-second slices, in mirrored order (A B B A …), and each
-// side's figure is the sum over its slices: drift meets both sides alike and cancels out.
+// moves by more than that between two loads of a round, and even between two adjacent seconds.
+// So each comparison is made in a way that gives both sides the same noise:
+// - the 304 and the 1 KiB file alternate on serve-dir in one-second slices, in mirrored order
+//   (A B B A …), each side's figure the sum over its slices;
+// - serve-dir and serve-dir --watch run side by side on the server CPU and are loaded at the
+//   same time, each by its own wrk: the scheduler gives each half the CPU, so whichever does
+//   more work per request answers fewer, and whatever slows the machine slows both at once.
 import { loadProblems } from './load.js';
 import { exitReason, startServer, stopServer } from './lifecycle.js';
 import { warmUp } from './measure.js';
@@ -10,7 +14,8 @@ import { processTree, waitUntilIdle } from './proc.js';
 import { LISTING_PATH, probeFile, probeListing, probeRevalidation } from './probes.js';
 
 const SLICE_S = 1;
-/** After each slice, before the next: leftover work (a listing for a client that hung up) is not charged on. */
+const TOGETHER_S = 3;
+/** Before each run: leftover work (a listing for a client that hung up) is not charged on. */
 const IDLE_WAIT_MS = 2_000;
 
 /**
@@ -20,20 +25,21 @@ const IDLE_WAIT_MS = 2_000;
  * @property {(corpus: import('./corpus.js').Corpus) => string} path
  * @property {(port: number, corpus: import('./corpus.js').Corpus) => Promise<import('./probes.js').Probe>} probe
  *
- * @typedef {object} SideFigure  one side's slices of one load, summed
+ * @typedef {object} SideFigure  one side's runs of one load, summed
  * @property {number} requests
  * @property {number} bytes
  * @property {number} seconds
  * @property {number} rps
  * @property {number} bytesPerSec
- * @property {number[]} slices    each slice's rate (req/s; B/s for the large file)
+ * @property {number[]} runs     each run's rate (req/s; B/s for the large file)
  * @property {string} [problems]
  *
  * @typedef {object} PairedResult
  * @property {number} cycles
- * @property {number} sliceSeconds
- * @property {string[]} sides                                   server names, in the order of the first cycle
- * @property {Record<string, Record<string, SideFigure>>} loads  load key → server name → figure
+ * @property {{ sliceSeconds: number, small: SideFigure, revalidate: SideFigure }} [revalidation]
+ *   serve-dir alone, the two URLs in alternating slices
+ * @property {{ runSeconds: number, loads: Record<string, { plain: SideFigure, watching: SideFigure }> }} [watch]
+ *   serve-dir and serve-dir-watch loaded at the same time, per load
  * @property {string} [failed]
  */
 
@@ -41,38 +47,42 @@ const IDLE_WAIT_MS = 2_000;
 const SMALL = { key: 'small', connections: 50, path: (c) => c.files.small.path, probe: (port, c) => probeFile(port, c.files.small) };
 /** @type {PairedLoad} */
 const REVALIDATE = { key: 'revalidate', connections: 50, path: (c) => c.files.small.path, probe: (port, c) => probeRevalidation(port, c.files.small.path) };
-
-/**
- * Loads that alternate with each other: the 304 and the 1 KiB file share a group, so they are
- * compared slice against slice on each server.
- * @type {PairedLoad[][]}
- */
-const GROUPS = [
-  [SMALL, REVALIDATE],
-  [{ key: 'medium', connections: 50, path: (c) => c.files.medium.path, probe: (port, c) => probeFile(port, c.files.medium) }],
-  [{ key: 'large', connections: 4, path: (c) => c.files.large.path, probe: (port, c) => probeFile(port, c.files.large) }],
-  [{ key: 'listing', connections: 4, path: () => LISTING_PATH, probe: (port) => probeListing(port) }],
+/** @type {PairedLoad[]} */
+const WATCH_LOADS = [
+  SMALL,
+  REVALIDATE,
+  { key: 'medium', connections: 50, path: (c) => c.files.medium.path, probe: (port, c) => probeFile(port, c.files.medium) },
+  { key: 'large', connections: 4, path: (c) => c.files.large.path, probe: (port, c) => probeFile(port, c.files.large) },
+  { key: 'listing', connections: 4, path: () => LISTING_PATH, probe: (port) => probeListing(port) },
 ];
 
 /**
- * Starts the servers side by side (both pinned to the server CPU; only one is under load at a
- * time), warms them up, then runs each group's slices.
- * @param {import('./measure.js').Contender[]} contenders  serve-dir, and serve-dir-watch when measured
- * @param {import('./measure.js').Plan & { cycles: number }} plan
+ * @typedef {{ name: string, server: import('./lifecycle.js').RunningServer }} Running
+ * @typedef {import('./measure.js').Plan & { cycles: number }} PairedPlan
+ */
+
+/**
+ * Starts serve-dir (and serve-dir-watch, when given) side by side, warms them up, and runs both
+ * comparisons.
+ * @param {import('./measure.js').Contender} plain
+ * @param {import('./measure.js').Contender | undefined} watching
+ * @param {PairedPlan} plan
  * @returns {Promise<PairedResult>}
  */
-export async function measurePaired(contenders, plan) {
+export async function measurePaired(plain, watching, plan) {
   /** @type {PairedResult} */
-  const result = { cycles: plan.cycles, sliceSeconds: SLICE_S, sides: contenders.map((c) => c.name), loads: {} };
-  /** @type {{ name: string, server: import('./lifecycle.js').RunningServer }[]} */
+  const result = { cycles: plan.cycles };
+  /** @type {Running[]} */
   const running = [];
   try {
-    for (const contender of contenders) {
+    for (const contender of watching ? [plain, watching] : [plain]) {
       const server = await startServer(contender.prepared, { firstPort: plan.firstPort, logPath: contender.logPath, signal: plan.signal });
       running.push({ name: contender.name, server });
     }
     for (const { server } of running) await warmUp(server.port, plan);
-    for (const group of GROUPS) await runGroup(group, running, plan, result);
+    const [first, second] = running;
+    result.revalidation = await revalidationSlices(/** @type {Running} */ (first), plan);
+    if (second) result.watch = await sideBySide(/** @type {Running} */ (first), second, plan);
   } catch (error) {
     plan.signal.throwIfAborted();
     result.failed = /** @type {Error} */ (error).message;
@@ -84,46 +94,82 @@ export async function measurePaired(contenders, plan) {
 }
 
 /**
- * Every (server, load) cell of the group once per cycle, the order reversed every other cycle.
- * @param {PairedLoad[]} group
- * @param {{ name: string, server: import('./lifecycle.js').RunningServer }[]} running
- * @param {import('./measure.js').Plan & { cycles: number }} plan
- * @param {PairedResult} result
+ * The 1 KiB file and its 304 on one server, alternating slice by slice.
+ * @param {Running} subject
+ * @param {PairedPlan} plan
  */
-async function runGroup(group, running, plan, result) {
+async function revalidationSlices({ name, server }, plan) {
   const cells = [];
-  for (const { name, server } of running) {
-    for (const load of group) {
-      const probe = await load.probe(server.port, plan.corpus);
-      if (!probe.ok) throw new Error(`${name} does not answer the ${load.key} load as it should: ${probe.reason}`);
-      cells.push({ name, server, load, headers: probe.headers });
-    }
-  }
+  for (const load of [SMALL, REVALIDATE]) cells.push({ load, headers: await probed(load, name, server, plan) });
+  const [small, revalidate] = [empty(), empty()];
   for (let cycle = 0; cycle < plan.cycles; cycle++) {
-    for (const cell of cycle % 2 === 0 ? cells : [...cells].reverse()) {
-      const gone = exitReason(cell.server);
-      if (gone) throw new Error(`${cell.name}: ${gone}`);
-      await waitUntilIdle(processTree(cell.server.pid), { maxMs: IDLE_WAIT_MS, signal: plan.signal });
-      const run = await plan.generator.run({
-        port: cell.server.port,
-        path: cell.load.path(plan.corpus),
-        connections: cell.load.connections,
-        seconds: SLICE_S,
-        headers: cell.headers,
-        signal: plan.signal,
-      });
-      add(((result.loads[cell.load.key] ??= {})[cell.name] ??= empty()), run, cell.load.key === 'large');
+    for (const { load, headers } of cycle % 2 === 0 ? cells : [...cells].reverse()) {
+      const run = await oneRun(load, server, headers, SLICE_S, plan);
+      add(load === SMALL ? small : revalidate, run, false);
     }
   }
-  for (const load of group) {
-    const sides = result.loads[load.key] ?? {};
-    plan.log(`paired ${load.key}: ${Object.entries(sides).map(([name, side]) => `${name} ${Math.round(side.rps)} req/s, ${(side.bytesPerSec / 1e6).toFixed(1)} MB/s`).join('; ')}`);
+  plan.log(`paired: ${name} 1 KiB ${Math.round(small.rps)} req/s, 304 ${Math.round(revalidate.rps)} req/s`);
+  return { sliceSeconds: SLICE_S, small, revalidate };
+}
+
+/**
+ * Each load on both servers at the same time, `cycles` runs of TOGETHER_S seconds.
+ * @param {Running} plain
+ * @param {Running} watching
+ * @param {PairedPlan} plan
+ */
+async function sideBySide(plain, watching, plan) {
+  /** @type {Record<string, { plain: SideFigure, watching: SideFigure }>} */
+  const loads = {};
+  for (const load of WATCH_LOADS) {
+    const [plainHeaders, watchingHeaders] = [await probed(load, plain.name, plain.server, plan), await probed(load, watching.name, watching.server, plan)];
+    const figures = { plain: empty(), watching: empty() };
+    const byBytes = load.key === 'large';
+    for (let cycle = 0; cycle < plan.cycles; cycle++) {
+      const [a, b] = await Promise.all([
+        oneRun(load, plain.server, plainHeaders, TOGETHER_S, plan),
+        oneRun(load, watching.server, watchingHeaders, TOGETHER_S, plan),
+      ]);
+      add(figures.plain, a, byBytes);
+      add(figures.watching, b, byBytes);
+    }
+    loads[load.key] = figures;
+    const rate = (/** @type {SideFigure} */ side) => (byBytes ? `${(side.bytesPerSec / 1e6).toFixed(0)} MB/s` : `${Math.round(side.rps)} req/s`);
+    plan.log(`paired: ${load.key} at once: ${plain.name} ${rate(figures.plain)}, ${watching.name} ${rate(figures.watching)}`);
   }
+  return { runSeconds: TOGETHER_S, loads };
+}
+
+/**
+ * The request headers the load needs on this server, once it answers the load correctly.
+ * @param {PairedLoad} load
+ * @param {string} name
+ * @param {import('./lifecycle.js').RunningServer} server
+ * @param {PairedPlan} plan
+ */
+async function probed(load, name, server, plan) {
+  const probe = await load.probe(server.port, plan.corpus);
+  if (!probe.ok) throw new Error(`${name} does not answer the ${load.key} load as it should: ${probe.reason}`);
+  return probe.headers;
+}
+
+/**
+ * @param {PairedLoad} load
+ * @param {import('./lifecycle.js').RunningServer} server
+ * @param {Record<string, string>} headers
+ * @param {number} seconds
+ * @param {PairedPlan} plan
+ */
+async function oneRun(load, server, headers, seconds, plan) {
+  const gone = exitReason(server);
+  if (gone) throw new Error(gone);
+  await waitUntilIdle(processTree(server.pid), { maxMs: IDLE_WAIT_MS, signal: plan.signal });
+  return plan.generator.run({ port: server.port, path: load.path(plan.corpus), connections: load.connections, seconds, headers, signal: plan.signal });
 }
 
 /** @returns {SideFigure} */
 function empty() {
-  return { requests: 0, bytes: 0, seconds: 0, rps: 0, bytesPerSec: 0, slices: [] };
+  return { requests: 0, bytes: 0, seconds: 0, rps: 0, bytesPerSec: 0, runs: [] };
 }
 
 /**
@@ -137,37 +183,53 @@ function add(side, run, byBytes) {
   side.seconds += run.seconds;
   side.rps = side.requests / side.seconds;
   side.bytesPerSec = side.bytes / side.seconds;
-  side.slices.push(byBytes ? run.bytesPerSec : run.rps);
+  side.runs.push(byBytes ? run.bytesPerSec : run.rps);
   const problems = loadProblems(run);
   if (problems) side.problems = side.problems ? `${side.problems}; ${problems}` : problems;
 }
 
+const TITLES = { small: '1 KiB req/s', revalidate: '304 req/s', medium: '135 KiB req/s', large: '100 MiB MB/s', listing: '10k listing req/s' };
+
 /**
- * The paired figures as markdown: per load, each side's summed rate and, with two sides, their ratio.
+ * The paired figures as markdown.
  * @param {PairedResult} paired
  * @returns {string}
  */
 export function renderPaired(paired) {
-  const titles = { small: '1 KiB req/s', revalidate: '304 req/s', medium: '135 KiB req/s', large: '100 MiB MB/s', listing: '10k listing req/s' };
-  const [first, second] = paired.sides;
-  const lines = [
-    `| load | ${paired.sides.join(' | ')}${second ? ` | ${second} ÷ ${first}` : ''} |`,
-    `| --- | ${paired.sides.map(() => '---:').join(' | ')}${second ? ' | ---:' : ''} |`,
-  ];
-  for (const [key, sides] of Object.entries(paired.loads)) {
-    const rate = (/** @type {SideFigure | undefined} */ side) => (side === undefined ? undefined : key === 'large' ? side.bytesPerSec / 1e6 : side.rps);
-    const cells = paired.sides.map((name) => {
-      const value = rate(sides[name]);
-      return value === undefined ? 'n/a' : `${Math.round(value).toLocaleString('en-US')}${sides[name]?.problems ? ' ⚠' : ''}`;
-    });
-    const [a, b] = [rate(first ? sides[first] : undefined), rate(second ? sides[second] : undefined)];
-    const ratio = second ? [a && b ? `${(b / a).toFixed(2)}×` : 'n/a'] : [];
-    lines.push(`| ${titles[/** @type {keyof typeof titles} */ (key)] ?? key} | ${[...cells, ...ratio].join(' | ')} |`);
+  const lines = [];
+  const { revalidation, watch } = paired;
+  if (revalidation) {
+    const { small, revalidate } = revalidation;
+    lines.push(
+      `serve-dir alone, the 1 KiB file and its 304 in ${paired.cycles} cycles of ${revalidation.sliceSeconds} s slices, alternating in mirrored order (A B B A …): ` +
+        `304 ${formatRate(revalidate.rps)} req/s, 1 KiB ${formatRate(small.rps)} req/s, ratio ${(revalidate.rps / small.rps).toFixed(2)}×.`,
+      '',
+    );
   }
-  const problems = Object.entries(paired.loads).flatMap(([key, sides]) =>
-    Object.entries(sides).flatMap(([name, side]) => (side.problems ? [`- ⚠ ${name}, ${key}: ${side.problems}`] : [])),
-  );
+  if (watch) {
+    lines.push(
+      `serve-dir and serve-dir-watch on the same CPU, loaded at the same time (${paired.cycles} runs of ${watch.runSeconds} s per load, each server with its own wrk): each gets about half the CPU, so the ratio is that of their costs per request.`,
+      '',
+      '| load | serve-dir | serve-dir-watch | watch ÷ plain |',
+      '| --- | ---: | ---: | ---: |',
+    );
+    for (const [key, { plain, watching }] of Object.entries(watch.loads)) {
+      const rate = (/** @type {SideFigure} */ side) => (key === 'large' ? side.bytesPerSec / 1e6 : side.rps);
+      const cell = (/** @type {SideFigure} */ side) => `${formatRate(rate(side))}${side.problems ? ' ⚠' : ''}`;
+      const ratio = rate(plain) > 0 ? `${(rate(watching) / rate(plain)).toFixed(2)}×` : 'n/a';
+      lines.push(`| ${TITLES[/** @type {keyof typeof TITLES} */ (key)] ?? key} | ${cell(plain)} | ${cell(watching)} | ${ratio} |`);
+    }
+    lines.push('');
+  }
+  const problems = [];
+  if (revalidation?.small.problems) problems.push(`- ⚠ 1 KiB slices: ${revalidation.small.problems}`);
+  if (revalidation?.revalidate.problems) problems.push(`- ⚠ 304 slices: ${revalidation.revalidate.problems}`);
+  for (const [key, sides] of Object.entries(watch?.loads ?? {})) {
+    for (const [side, figure] of Object.entries(sides)) if (figure.problems) problems.push(`- ⚠ ${key}, ${side}: ${figure.problems}`);
+  }
   if (paired.failed) problems.push(`- the paired runs stopped early: ${paired.failed}`);
-  return [...lines, ...(problems.length > 0 ? ['', ...problems] : [])].join('\n');
+  return [...lines, ...problems].join('\n').trimEnd();
 }
 
+/** @param {number} value */
+const formatRate = (value) => Math.round(value).toLocaleString('en-US');

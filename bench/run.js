@@ -21,6 +21,8 @@ import { evaluateTargets, renderTargets } from './targets.js';
 
 const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 const START_SAMPLES = 5;
+const PAIRED_INTRO =
+  'The two targets that compare serve-dir with itself are judged on these runs, made so that both sides meet the same noise (`bench/README.md`).';
 
 /** Progress goes to stderr, so that stdout holds only the report. @param {string} message */
 const log = (message) => process.stderr.write(`bench: ${message}\n`);
@@ -79,18 +81,18 @@ async function main() {
     }
   }
 
-  // serve-dir first, then serve-dir-watch: the order the paired table compares them in.
-  const sides = ['serve-dir', 'serve-dir-watch'].flatMap((name) => [...contenders.values()].filter((c) => c.name === name && !c.failed));
+  const measuredOk = (/** @type {string} */ name) => [...contenders.values()].find((c) => c.name === name && !c.failed);
+  const [plainSide, watchSide] = [measuredOk('serve-dir'), measuredOk('serve-dir-watch')];
   const paired =
-    sides[0]?.name === 'serve-dir' && !plan.signal.aborted
-      ? await measurePaired(sides, { ...plan, cycles: options.pairs }).catch((error) => {
+    plainSide && !plan.signal.aborted
+      ? await measurePaired(plainSide, watchSide, { ...plan, cycles: options.pairs }).catch((error) => {
           if (!plan.signal.aborted) throw error;
           return undefined;
         })
       : undefined;
 
   const verdicts = evaluateTargets(results, paired);
-  const pairedSection = paired ? ['### Paired runs', '', describePaired(paired), '', renderPaired(paired), ''] : [];
+  const pairedSection = paired ? ['### Paired runs', '', PAIRED_INTRO, '', renderPaired(paired), ''] : [];
   console.log([`## serve-dir benchmark, ${new Date().toISOString().slice(0, 10)}`, '', setup, '', renderTable(results), '', ...pairedSection, '### Targets', '', renderTargets(verdicts), ''].join('\n'));
   writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), setup, corpus, results, paired, targets: verdicts }, null, 2));
   console.log(`Raw results: ${options.out}`);
@@ -129,11 +131,6 @@ async function start(spec, context, plan) {
   }
 }
 
-/** @param {import('./paired.js').PairedResult} paired */
-function describePaired(paired) {
-  return `${paired.sides.join(' and ')} side by side, each load in ${paired.cycles} cycles of ${paired.sliceSeconds} s slices, in mirrored order (A B B A …); each figure is the sum over its slices. These are the figures the 304 and --watch targets are judged on.`;
-}
-
 /**
  * Generous room for each server: its starts, the warm-up (4 s), its rounds of the five loads and the
  * fifty-client run, twice over, plus ten minutes for building the corpus and installing the peers.
@@ -143,9 +140,9 @@ function describePaired(paired) {
  * @param {number} pairs
  */
 function plannedMinutes(servers, seconds, rounds, pairs) {
-  const perServerS = 2 * (START_SAMPLES * 4 + rounds * (6 + LOADS.length * (seconds + 2)) + 2 * (seconds + 2));
-  // Two servers, five loads, a slice of 1 s and up to 2 s of waiting for each.
-  const pairedS = 2 * (10 + pairs * 2 * LOADS.length * 3);
+  const perServerS = 2 * (START_SAMPLES * 4 + rounds * (6 + LOADS.length * (seconds + 2)) + rounds * (seconds + 4));
+  // Two servers warmed up; 304 slices (2 per cycle, 1 s); five loads at once (3 s per cycle); idle waits.
+  const pairedS = 2 * (10 + pairs * (2 * 3 + LOADS.length * 5));
   return Math.ceil((servers * perServerS + pairedS + 600) / 60);
 }
 

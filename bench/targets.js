@@ -54,10 +54,9 @@ export function evaluateTargets(results, paired) {
  */
 function evaluateRevalidation(results, paired) {
   const { text } = REVALIDATION;
-  const revalidate = paired?.loads.revalidate?.[SUBJECT];
-  const small = paired?.loads.small?.[SUBJECT];
-  if (!revalidate || !small) return evaluate(REVALIDATION, results);
-  const shown = `${formatNumber(revalidate.rps)} req/s = ${(revalidate.rps / small.rps).toFixed(2)}× the 1 KiB file's ${formatNumber(small.rps)}, in alternating slices`;
+  if (!paired?.revalidation) return evaluate(REVALIDATION, results);
+  const { revalidate, small } = paired.revalidation;
+  const shown = `${formatNumber(revalidate.rps)} req/s = ${(revalidate.rps / small.rps).toFixed(2)}× the 1 KiB file's ${formatNumber(small.rps)} (paired slices)`;
   const problems = revalidate.problems ?? small.problems;
   if (problems) return { text, met: false, detail: `${shown}, but ${problems}` };
   return { text, met: revalidate.rps >= small.rps, detail: shown };
@@ -98,7 +97,8 @@ const PAIRED_FIGURES = /** @type {Record<string, { load: string, of: (side: impo
 
 /**
  * Watching must cost next to nothing: each target's figure for serve-dir --watch within 10% of
- * serve-dir's. Load figures come from the paired slices when both ran in them, else from the rounds.
+ * serve-dir's. Load figures come from the paired runs (both loaded at once) when there are any, else
+ * from the rounds.
  * @param {ServerResult[]} results
  * @param {import('./paired.js').PairedResult | undefined} paired
  * @returns {Verdict}
@@ -113,13 +113,12 @@ function evaluateWatch(results, paired) {
   for (const key of WATCHED_FIGURES) {
     const f = figure(key);
     const pairedFigure = PAIRED_FIGURES[key];
-    const sides = pairedFigure && paired?.loads[pairedFigure.load];
-    const [plainSide, watchSide] = [sides?.[SUBJECT], sides?.[WATCH_VARIANT]];
+    const sides = pairedFigure && paired?.watch?.loads[pairedFigure.load];
     let before;
     let after;
-    if (pairedFigure && plainSide && watchSide) {
-      [before, after] = [pairedFigure.of(plainSide), pairedFigure.of(watchSide)];
-      if (watchSide.problems) worse.push(`${f.title}: ${watchSide.problems}`);
+    if (pairedFigure && sides) {
+      [before, after] = [pairedFigure.of(sides.plain), pairedFigure.of(sides.watching)];
+      if (sides.watching.problems) worse.push(`${f.title}: ${sides.watching.problems}`);
     } else {
       [before, after] = [f.value(plain), f.value(watching)];
       const problems = figureProblems(f, watching);
