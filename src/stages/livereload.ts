@@ -11,6 +11,8 @@ import { fail } from '../respond.js';
  * it does not load that module.
  */
 export const LIVERELOAD_PREFIX = '/__serve-dir/';
+/** When the watcher starts if no request has come: soon enough that an edit a second after start counts. */
+export const WATCH_DELAY_MS = 100;
 
 export interface LiveReloadStages {
   /** Answers the live-reload client script and event stream. */
@@ -29,10 +31,26 @@ export interface LiveReloadStages {
 export function createLiveReloadStages(services: Services): LiveReloadStages {
   const { options } = services;
   let module: typeof LiveReloadModule | undefined;
-  // Serving never waits for the watcher: the modules load and the tree is
-  // scanned while the first requests are answered. Only a page that needs the
-  // script or the stream waits for the (small) module to be there.
-  const starting = import('../livereload/index.js').then(async (loaded) => {
+  // Serving never waits for the watcher, and the first answer does not even share
+  // the CPU with it: the module loads and the tree is scanned once the first
+  // response is out, or WATCH_DELAY_MS after start if no request comes. A page
+  // that needs the script or the stream starts it at once and waits for the
+  // (small) module, not for the scan.
+  let state: 'waiting' | 'begun' | 'closed' = 'waiting';
+  let resolveBegun!: () => void;
+  const begun = new Promise<void>((resolve) => (resolveBegun = resolve));
+  const begin = () => {
+    if (state !== 'waiting') return;
+    state = 'begun';
+    resolveBegun();
+  };
+  const timer = setTimeout(begin, WATCH_DELAY_MS);
+  let startedAt = 0;
+  let firstRequest = true;
+  const starting = begun.then(async () => {
+    clearTimeout(timer);
+    startedAt = performance.now();
+    const loaded = await import('../livereload/index.js');
     const liveReload = await loaded.startLiveReload({
       root: options.root,
       // Hidden files are not served, so their changes are nobody's business: an
@@ -52,7 +70,6 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     services.liveReload = liveReload;
     return liveReload;
   });
-  const startedAt = performance.now();
   // Say when changes start to count: one made before this line is not seen.
   starting
     .then((liveReload) => liveReload.ready)
@@ -62,12 +79,24 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       },
       () => {},
     );
+  const started = () => {
+    begin();
+    return starting;
+  };
 
   function endpoint(ctx: RequestContext): StageResult | Promise<StageResult> {
+    if (firstRequest) {
+      firstRequest = false;
+      ctx.res.once('close', begin);
+    }
     if (ctx.status !== 200) return;
     const url = ctx.req.url ?? '';
     if (!url.startsWith(LIVERELOAD_PREFIX)) return;
-    if (services.liveReload === undefined) return starting.then(() => endpoint(ctx));
+    if (services.liveReload === undefined) {
+      // Closed before the watcher began: live reload is off for good.
+      if (state === 'closed') return fail(ctx, 404);
+      return started().then(() => endpoint(ctx));
+    }
     return services.liveReload.handle(ctx.req, ctx.res) ? HANDLED : fail(ctx, 404);
   }
 
@@ -76,7 +105,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     if (entity === undefined || !entity.contentType.startsWith('text/html')) return;
     if (ctx.status !== 200 && ctx.status < 400) return;
     const liveReload = services.liveReload;
-    if (liveReload === undefined) return starting.then(() => inject(ctx));
+    if (liveReload === undefined) return state === 'closed' ? undefined : started().then(() => inject(ctx));
     // A range addresses the file's own bytes; it is answered from the file, untouched.
     if (asksForRange(ctx) && ctx.status === 200) return;
     // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
@@ -102,6 +131,12 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     inject,
     ready: starting.then((liveReload) => liveReload.ready),
     close: async () => {
+      // Closed before it began: nothing to stop, and nothing will start.
+      if (state === 'waiting') {
+        state = 'closed';
+        clearTimeout(timer);
+        return;
+      }
       const liveReload = await starting.catch(() => undefined);
       await liveReload?.close();
     },

@@ -1,7 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createHandler } from '../../src/handler.js';
 import { LIVERELOAD_PREFIX } from '../../src/livereload/index.js';
 import { LIVERELOAD_PREFIX as STAGE_PREFIX } from '../../src/stages/livereload.js';
 import { cleanup, request, serveDirectory, tempDir, writeTree } from '../helpers/server.js';
+import { inotifyWatchedInodes } from './inotify.js';
 
 afterAll(cleanup);
 
@@ -30,5 +35,46 @@ describe('live-reload stage', () => {
     expect(head.status).toBe(200);
     expect(head.headers['content-length']).toBe(whole.headers['content-length']);
     expect(head.headers['etag']).toBe(whole.headers['etag']);
+  });
+});
+
+describe('when the watcher starts', () => {
+  it('begins once the first response is out, without waiting for the delay', async () => {
+    const root = await tempDir();
+    await writeTree(root, { 'a.txt': 'a' });
+    // Only the delay's timer is faked (and never advanced): the first response must start the watcher.
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    const handler = createHandler({ directory: root, watch: true, quiet: true });
+    vi.useRealTimers();
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      expect((await request(port, '/a.txt')).status).toBe(200);
+      await handler.ready;
+      if (process.platform === 'linux') expect(await inotifyWatchedInodes()).toContain((await stat(root)).ino);
+    } finally {
+      await handler.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('never begins in a handler closed before it did; pages are then served without the script', async () => {
+    const root = await tempDir();
+    await writeTree(root, { 'index.html': '<!doctype html><title>t</title><p>page</p>' });
+    const handler = createHandler({ directory: root, watch: true, quiet: true });
+    await handler.close();
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const page = await request(port, '/');
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain(LIVERELOAD_PREFIX);
+      expect((await request(port, `${LIVERELOAD_PREFIX}client.js`)).status).toBe(404);
+      if (process.platform === 'linux') expect(await inotifyWatchedInodes()).not.toContain((await stat(root)).ino);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
