@@ -19,6 +19,7 @@
  * @property {'higher' | 'lower'} better
  * @property {string} unit
  * @property {string} [load]              the load run it comes from, whose problems flag it
+ * @property {(run: { rps: number, bytesPerSec: number, p99Ms?: number }) => number} [of]  the figure of one such run
  * @property {(m: Measurements) => number | undefined} value  undefined: n/a
  */
 
@@ -39,6 +40,7 @@ function fromLoad(key, title, load, better, unit, of) {
     better,
     unit,
     load,
+    of: /** @type {Figure['of']} */ (of),
     value(m) {
       const run = m.load[load];
       return run === undefined || 'na' in run ? undefined : of(run);

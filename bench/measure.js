@@ -184,14 +184,14 @@ export async function finish(contender, plan) {
   const fifty = measured[Math.floor((measured.length - 1) / 2)] ?? /** @type {{ load: LoadFigure, residentBytes?: number }} */ (runs[0]);
   const problems = runs.flatMap((run) => ('problems' in run.load && run.load.problems ? [run.load.problems] : []));
   contender.load.fiftyClientsLarge = 'na' in fifty.load ? fifty.load : { ...fifty.load, ...(problems.length > 0 && { problems: problems.join('; ') }) };
-  const fiftyRounds = measured.length > 1 ? runs.flatMap((run) => (run.residentBytes === undefined ? [] : [run.residentBytes])) : undefined;
+  const fiftyRounds = runs.flatMap((run) => (run.residentBytes === undefined ? [] : [run.residentBytes]));
   return {
     startup: contender.startup,
     rss: {
       afterStartBytes: contender.afterStartBytes ?? 0,
       peakBytes: contender.peakBytes,
       fiftyClientsLargeBytes: fifty.residentBytes,
-      ...(fiftyRounds && { fiftyClientsLargeRounds: fiftyRounds }),
+      ...(fiftyRounds.length > 1 && { fiftyClientsLargeRounds: fiftyRounds }),
     },
     load: contender.load,
   };

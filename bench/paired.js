@@ -9,9 +9,8 @@
 //   more work per request answers fewer, and whatever slows the machine slows both at once.
 import { loadProblems } from './load.js';
 import { exitReason, startServer, stopServer } from './lifecycle.js';
-import { warmUp } from './measure.js';
+import { LOADS, warmUp } from './measure.js';
 import { processTree, waitUntilIdle } from './proc.js';
-import { LISTING_PATH, probeFile, probeListing, probeRevalidation } from './probes.js';
 
 const SLICE_S = 1;
 const TOGETHER_S = 3;
@@ -19,11 +18,7 @@ const TOGETHER_S = 3;
 const IDLE_WAIT_MS = 2_000;
 
 /**
- * @typedef {object} PairedLoad
- * @property {string} key      as in measure.js's LOADS
- * @property {number} connections
- * @property {(corpus: import('./corpus.js').Corpus) => string} path
- * @property {(port: number, corpus: import('./corpus.js').Corpus) => Promise<import('./probes.js').Probe>} probe
+ * @typedef {import('./measure.js').LoadSpec} PairedLoad
  *
  * @typedef {object} SideFigure  one side's runs of one load, summed
  * @property {number} requests
@@ -43,18 +38,10 @@ const IDLE_WAIT_MS = 2_000;
  * @property {string} [failed]
  */
 
-/** @type {PairedLoad} */
-const SMALL = { key: 'small', connections: 50, path: (c) => c.files.small.path, probe: (port, c) => probeFile(port, c.files.small) };
-/** @type {PairedLoad} */
-const REVALIDATE = { key: 'revalidate', connections: 50, path: (c) => c.files.small.path, probe: (port, c) => probeRevalidation(port, c.files.small.path) };
-/** @type {PairedLoad[]} */
-const WATCH_LOADS = [
-  SMALL,
-  REVALIDATE,
-  { key: 'medium', connections: 50, path: (c) => c.files.medium.path, probe: (port, c) => probeFile(port, c.files.medium) },
-  { key: 'large', connections: 4, path: (c) => c.files.large.path, probe: (port, c) => probeFile(port, c.files.large) },
-  { key: 'listing', connections: 4, path: () => LISTING_PATH, probe: (port) => probeListing(port) },
-];
+/** The loads of the rounds, each run here too. */
+const WATCH_LOADS = LOADS;
+const SMALL = /** @type {PairedLoad} */ (LOADS.find((spec) => spec.key === 'small'));
+const REVALIDATE = /** @type {PairedLoad} */ (LOADS.find((spec) => spec.key === 'revalidate'));
 
 /**
  * @typedef {{ name: string, server: import('./lifecycle.js').RunningServer }} Running
@@ -188,8 +175,6 @@ function add(side, run, byBytes) {
   if (problems) side.problems = side.problems ? `${side.problems}; ${problems}` : problems;
 }
 
-const TITLES = { small: '1 KiB req/s', revalidate: '304 req/s', medium: '135 KiB req/s', large: '100 MiB MB/s', listing: '10k listing req/s' };
-
 /**
  * The paired figures as markdown.
  * @param {PairedResult} paired
@@ -217,7 +202,7 @@ export function renderPaired(paired) {
       const rate = (/** @type {SideFigure} */ side) => (key === 'large' ? side.bytesPerSec / 1e6 : side.rps);
       const cell = (/** @type {SideFigure} */ side) => `${formatRate(rate(side))}${side.problems ? ' ⚠' : ''}`;
       const ratio = rate(plain) > 0 ? `${(rate(watching) / rate(plain)).toFixed(2)}×` : 'n/a';
-      lines.push(`| ${TITLES[/** @type {keyof typeof TITLES} */ (key)] ?? key} | ${cell(plain)} | ${cell(watching)} | ${ratio} |`);
+      lines.push(`| ${LOADS.find((spec) => spec.key === key)?.title ?? key}, ${key === 'large' ? 'MB/s' : 'req/s'} | ${cell(plain)} | ${cell(watching)} | ${ratio} |`);
     }
     lines.push('');
   }

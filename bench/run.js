@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run bench: serve-dir against its peers, on one corpus, in one run.
 // Reads top to bottom: options, corpus, peers; each server's starts timed; the loads in rounds
-// of fresh starts; the memory under load of each; serve-dir against itself in paired slices;
-// the report.
+// of fresh starts; the memory under load of each; serve-dir against itself in paired runs; the
+// report.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

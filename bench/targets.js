@@ -86,15 +86,6 @@ function evaluate({ text, figure: key, bound }, results) {
 
 /** The figures the targets are about, which --watch must not make worse (p99 and peak RSS are not targets). */
 const WATCHED_FIGURES = ['smallRps', 'mediumRps', 'largeRate', 'listingRps', 'revalidateRps', 'startMs', 'rssStart', 'rssFifty'];
-/** Where each load figure is in the paired runs. */
-const PAIRED_FIGURES = /** @type {Record<string, { load: string, of: (side: import('./paired.js').SideFigure) => number }>} */ ({
-  smallRps: { load: 'small', of: (side) => side.rps },
-  mediumRps: { load: 'medium', of: (side) => side.rps },
-  largeRate: { load: 'large', of: (side) => side.bytesPerSec / 1e6 },
-  listingRps: { load: 'listing', of: (side) => side.rps },
-  revalidateRps: { load: 'revalidate', of: (side) => side.rps },
-});
-
 /**
  * Watching must cost next to nothing: each target's figure for serve-dir --watch within 10% of
  * serve-dir's. Load figures come from the paired runs (both loaded at once) when there are any, else
@@ -112,12 +103,12 @@ function evaluateWatch(results, paired) {
   const changes = [];
   for (const key of WATCHED_FIGURES) {
     const f = figure(key);
-    const pairedFigure = PAIRED_FIGURES[key];
-    const sides = pairedFigure && paired?.watch?.loads[pairedFigure.load];
+    const sides = f.load === undefined ? undefined : paired?.watch?.loads[f.load];
     let before;
     let after;
-    if (pairedFigure && sides) {
-      [before, after] = [pairedFigure.of(sides.plain), pairedFigure.of(sides.watching)];
+    if (f.of && sides) {
+      // A paired side sums its runs into the shape of one run, so the figure reads it as one.
+      [before, after] = [f.of(sides.plain), f.of(sides.watching)];
       if (sides.watching.problems) worse.push(`${f.title}: ${sides.watching.problems}`);
     } else {
       [before, after] = [f.value(plain), f.value(watching)];
