@@ -18,14 +18,8 @@ export function guardPath(ctx: RequestContext): StageResult {
 export const MAX_CACHED_TARGETS = 512;
 export const MAX_CACHED_TARGET_LENGTH = 512;
 
-interface TargetCache {
-  /** What the answers were computed for: a handler's options are fixed, but this keeps the cache honest if not. */
-  root: string;
-  dotfiles: boolean;
-  results: Map<string, MapResult>;
-}
-
-const targetCaches = new WeakMap<ResolvedOptions, TargetCache>();
+/** Per handler (whose resolved options are made once and never changed): target -> answer. */
+const targetCaches = new WeakMap<ResolvedOptions, Map<string, MapResult>>();
 
 /**
  * A page asks for the same few targets again and again, and mapping one is a
@@ -36,18 +30,15 @@ const targetCaches = new WeakMap<ResolvedOptions, TargetCache>();
  */
 function mapTarget(url: string, options: ResolvedOptions): MapResult {
   let cache = targetCaches.get(options);
-  if (cache === undefined || cache.root !== options.root || cache.dotfiles !== options.dotfiles) {
-    cache = { root: options.root, dotfiles: options.dotfiles, results: new Map() };
-    targetCaches.set(options, cache);
-  }
-  let mapped = cache.results.get(url);
+  if (cache === undefined) targetCaches.set(options, (cache = new Map()));
+  let mapped = cache.get(url);
   if (mapped !== undefined) return mapped;
   mapped = mapRequestPath(requestPath(url), options.root, options.dotfiles);
   if (url.length <= MAX_CACHED_TARGET_LENGTH) {
-    if (cache.results.size >= MAX_CACHED_TARGETS) cache.results.clear();
+    if (cache.size >= MAX_CACHED_TARGETS) cache.clear();
     // Shared by every request for this target from now on: no stage may change it.
     if (mapped.ok) Object.freeze(Object.freeze(mapped.path).segments);
-    cache.results.set(url, Object.freeze(mapped));
+    cache.set(url, Object.freeze(mapped));
   }
   return mapped;
 }
