@@ -48,13 +48,14 @@ const FIFTY_CLIENTS = 50;
  * @property {number} connections
  * @property {(corpus: import('./corpus.js').Corpus) => string} path
  * @property {(port: number, corpus: import('./corpus.js').Corpus) => Promise<import('./probes.js').Probe>} probe
+ * @property {boolean} [byBytes]  judged by its transfer rate rather than its requests per second
  */
 
 /** @type {LoadSpec[]} */
 export const LOADS = [
   { key: 'small', title: '1 KiB file', connections: 50, path: (c) => c.files.small.path, probe: (port, c) => probeFile(port, c.files.small) },
   { key: 'medium', title: '135 KiB file', connections: 50, path: (c) => c.files.medium.path, probe: (port, c) => probeFile(port, c.files.medium) },
-  { key: 'large', title: '100 MiB file', connections: 4, path: (c) => c.files.large.path, probe: (port, c) => probeFile(port, c.files.large) },
+  { key: 'large', title: '100 MiB file', connections: 4, path: (c) => c.files.large.path, probe: (port, c) => probeFile(port, c.files.large), byBytes: true },
   { key: 'listing', title: '10,000-entry listing', connections: 4, path: () => LISTING_PATH, probe: (port) => probeListing(port) },
   { key: 'revalidate', title: '304 for the 1 KiB file', connections: 50, path: (c) => c.files.small.path, probe: (port, c) => probeRevalidation(port, c.files.small.path) },
 ];
@@ -214,7 +215,7 @@ function notePeak(contender, server) {
  * @returns {Measured}
  */
 function medianRun(spec, measured) {
-  const rate = (/** @type {Measured} */ run) => (spec.key === 'large' ? run.bytesPerSec : run.rps);
+  const rate = (/** @type {Measured} */ run) => (spec.byBytes ? run.bytesPerSec : run.rps);
   const sorted = [...measured].sort((a, b) => rate(a) - rate(b));
   const middle = /** @type {Measured} */ (sorted[Math.floor((sorted.length - 1) / 2)]);
   const problems = measured.flatMap((run) => (run.problems ? [run.problems] : []));

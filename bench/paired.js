@@ -8,6 +8,7 @@
 //   same time, each by its own wrk: the scheduler gives each half the CPU, so whichever does
 //   more work per request answers fewer, and whatever slows the machine slows both at once.
 import { loadProblems } from './load.js';
+import { formatNumber } from './figures.js';
 import { exitReason, startServer, stopServer } from './lifecycle.js';
 import { LOADS, warmUp } from './measure.js';
 import { processTree, waitUntilIdle } from './proc.js';
@@ -18,9 +19,9 @@ const TOGETHER_S = 3;
 const IDLE_WAIT_MS = 2_000;
 
 /**
- * @typedef {import('./measure.js').LoadSpec} PairedLoad
+ * @typedef {import('./measure.js').LoadSpec} LoadSpec
  *
- * @typedef {object} SideFigure  one side's runs of one load, summed
+ * @typedef {object} SideFigure  one side's runs of one load, summed (the shape of one run's result)
  * @property {number} requests
  * @property {number} bytes
  * @property {number} seconds
@@ -38,10 +39,8 @@ const IDLE_WAIT_MS = 2_000;
  * @property {string} [failed]
  */
 
-/** The loads of the rounds, each run here too. */
-const WATCH_LOADS = LOADS;
-const SMALL = /** @type {PairedLoad} */ (LOADS.find((spec) => spec.key === 'small'));
-const REVALIDATE = /** @type {PairedLoad} */ (LOADS.find((spec) => spec.key === 'revalidate'));
+const SMALL = /** @type {LoadSpec} */ (LOADS.find((spec) => spec.key === 'small'));
+const REVALIDATE = /** @type {LoadSpec} */ (LOADS.find((spec) => spec.key === 'revalidate'));
 
 /**
  * @typedef {{ name: string, server: import('./lifecycle.js').RunningServer }} Running
@@ -92,10 +91,10 @@ async function revalidationSlices({ name, server }, plan) {
   for (let cycle = 0; cycle < plan.cycles; cycle++) {
     for (const { load, headers } of cycle % 2 === 0 ? cells : [...cells].reverse()) {
       const run = await oneRun(load, server, headers, SLICE_S, plan);
-      add(load === SMALL ? small : revalidate, run, false);
+      add(load === SMALL ? small : revalidate, run, load);
     }
   }
-  plan.log(`paired: ${name} 1 KiB ${Math.round(small.rps)} req/s, 304 ${Math.round(revalidate.rps)} req/s`);
+  plan.log(`paired: ${name} 1 KiB ${shownRate(small, SMALL)}, 304 ${shownRate(revalidate, REVALIDATE)}`);
   return { sliceSeconds: SLICE_S, small, revalidate };
 }
 
@@ -108,28 +107,26 @@ async function revalidationSlices({ name, server }, plan) {
 async function sideBySide(plain, watching, plan) {
   /** @type {Record<string, { plain: SideFigure, watching: SideFigure }>} */
   const loads = {};
-  for (const load of WATCH_LOADS) {
+  for (const load of LOADS) {
     const [plainHeaders, watchingHeaders] = [await probed(load, plain.name, plain.server, plan), await probed(load, watching.name, watching.server, plan)];
     const figures = { plain: empty(), watching: empty() };
-    const byBytes = load.key === 'large';
     for (let cycle = 0; cycle < plan.cycles; cycle++) {
       const [a, b] = await Promise.all([
         oneRun(load, plain.server, plainHeaders, TOGETHER_S, plan),
         oneRun(load, watching.server, watchingHeaders, TOGETHER_S, plan),
       ]);
-      add(figures.plain, a, byBytes);
-      add(figures.watching, b, byBytes);
+      add(figures.plain, a, load);
+      add(figures.watching, b, load);
     }
     loads[load.key] = figures;
-    const rate = (/** @type {SideFigure} */ side) => (byBytes ? `${(side.bytesPerSec / 1e6).toFixed(0)} MB/s` : `${Math.round(side.rps)} req/s`);
-    plan.log(`paired: ${load.key} at once: ${plain.name} ${rate(figures.plain)}, ${watching.name} ${rate(figures.watching)}`);
+    plan.log(`paired: ${load.title} at once: ${plain.name} ${shownRate(figures.plain, load)}, ${watching.name} ${shownRate(figures.watching, load)}`);
   }
   return { runSeconds: TOGETHER_S, loads };
 }
 
 /**
  * The request headers the load needs on this server, once it answers the load correctly.
- * @param {PairedLoad} load
+ * @param {LoadSpec} load
  * @param {string} name
  * @param {import('./lifecycle.js').RunningServer} server
  * @param {PairedPlan} plan
@@ -141,7 +138,7 @@ async function probed(load, name, server, plan) {
 }
 
 /**
- * @param {PairedLoad} load
+ * @param {LoadSpec} load
  * @param {import('./lifecycle.js').RunningServer} server
  * @param {Record<string, string>} headers
  * @param {number} seconds
@@ -162,15 +159,15 @@ function empty() {
 /**
  * @param {SideFigure} side
  * @param {import('./load.js').LoadResult} run
- * @param {boolean} byBytes
+ * @param {LoadSpec} load
  */
-function add(side, run, byBytes) {
+function add(side, run, load) {
   side.requests += run.requests;
   side.bytes += run.bytes;
   side.seconds += run.seconds;
   side.rps = side.requests / side.seconds;
   side.bytesPerSec = side.bytes / side.seconds;
-  side.runs.push(byBytes ? run.bytesPerSec : run.rps);
+  side.runs.push(load.byBytes ? run.bytesPerSec : run.rps);
   const problems = loadProblems(run);
   if (problems) side.problems = side.problems ? `${side.problems}; ${problems}` : problems;
 }
@@ -187,7 +184,7 @@ export function renderPaired(paired) {
     const { small, revalidate } = revalidation;
     lines.push(
       `serve-dir alone, the 1 KiB file and its 304 in ${paired.cycles} cycles of ${revalidation.sliceSeconds} s slices, alternating in mirrored order (A B B A …): ` +
-        `304 ${formatRate(revalidate.rps)} req/s, 1 KiB ${formatRate(small.rps)} req/s, ratio ${(revalidate.rps / small.rps).toFixed(2)}×.`,
+        `304 ${shownRate(revalidate, REVALIDATE)}, 1 KiB ${shownRate(small, SMALL)}, ratio ${(revalidate.rps / small.rps).toFixed(2)}×.`,
       '',
     );
   }
@@ -198,11 +195,12 @@ export function renderPaired(paired) {
       '| load | serve-dir | serve-dir-watch | watch ÷ plain |',
       '| --- | ---: | ---: | ---: |',
     );
-    for (const [key, { plain, watching }] of Object.entries(watch.loads)) {
-      const rate = (/** @type {SideFigure} */ side) => (key === 'large' ? side.bytesPerSec / 1e6 : side.rps);
-      const cell = (/** @type {SideFigure} */ side) => `${formatRate(rate(side))}${side.problems ? ' ⚠' : ''}`;
-      const ratio = rate(plain) > 0 ? `${(rate(watching) / rate(plain)).toFixed(2)}×` : 'n/a';
-      lines.push(`| ${LOADS.find((spec) => spec.key === key)?.title ?? key}, ${key === 'large' ? 'MB/s' : 'req/s'} | ${cell(plain)} | ${cell(watching)} | ${ratio} |`);
+    for (const load of LOADS) {
+      const sides = watch.loads[load.key];
+      if (!sides) continue;
+      const cell = (/** @type {SideFigure} */ side) => `${formatNumber(rateOf(side, load))}${side.problems ? ' ⚠' : ''}`;
+      const ratio = rateOf(sides.plain, load) > 0 ? `${(rateOf(sides.watching, load) / rateOf(sides.plain, load)).toFixed(2)}×` : 'n/a';
+      lines.push(`| ${load.title}, ${load.byBytes ? 'MB/s' : 'req/s'} | ${cell(sides.plain)} | ${cell(sides.watching)} | ${ratio} |`);
     }
     lines.push('');
   }
@@ -216,5 +214,15 @@ export function renderPaired(paired) {
   return [...lines, ...problems].join('\n').trimEnd();
 }
 
-/** @param {number} value */
-const formatRate = (value) => Math.round(value).toLocaleString('en-US');
+/**
+ * req/s, or MB/s for a load judged by its transfer rate.
+ * @param {SideFigure} side
+ * @param {LoadSpec} load
+ */
+const rateOf = (side, load) => (load.byBytes ? side.bytesPerSec / 1e6 : side.rps);
+
+/**
+ * @param {SideFigure} side
+ * @param {LoadSpec} load
+ */
+const shownRate = (side, load) => `${formatNumber(rateOf(side, load))} ${load.byBytes ? 'MB/s' : 'req/s'}`;
