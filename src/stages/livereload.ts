@@ -42,13 +42,13 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
   const begin = () => {
     if (state !== 'waiting') return;
     state = 'begun';
+    clearTimeout(timer);
     resolveBegun();
   };
   const timer = setTimeout(begin, WATCH_DELAY_MS);
   let startedAt = 0;
   let firstRequest = true;
   const starting = begun.then(async () => {
-    clearTimeout(timer);
     startedAt = performance.now();
     const loaded = await import('../livereload/index.js');
     const liveReload = await loaded.startLiveReload({
@@ -79,7 +79,8 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       },
       () => {},
     );
-  const started = () => {
+  /** Begin now (if not begun) and wait for the module. */
+  const startNow = () => {
     begin();
     return starting;
   };
@@ -95,7 +96,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     if (services.liveReload === undefined) {
       // Closed before the watcher began: live reload is off for good.
       if (state === 'closed') return fail(ctx, 404);
-      return started().then(() => endpoint(ctx));
+      return startNow().then(() => endpoint(ctx));
     }
     return services.liveReload.handle(ctx.req, ctx.res) ? HANDLED : fail(ctx, 404);
   }
@@ -105,7 +106,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     if (entity === undefined || !entity.contentType.startsWith('text/html')) return;
     if (ctx.status !== 200 && ctx.status < 400) return;
     const liveReload = services.liveReload;
-    if (liveReload === undefined) return state === 'closed' ? undefined : started().then(() => inject(ctx));
+    if (liveReload === undefined) return state === 'closed' ? undefined : startNow().then(() => inject(ctx));
     // A range addresses the file's own bytes; it is answered from the file, untouched.
     if (asksForRange(ctx) && ctx.status === 200) return;
     // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
