@@ -30,7 +30,7 @@ export interface FileEntry {
 
 export type LookupResult = FileEntry | 'not-found' | 'forbidden';
 
-/** Files up to this size are read into memory and answered with one write. */
+/** Files up to this size are read into memory and answered from there. */
 export const SMALL_FILE_LIMIT = 256 * 1024;
 /**
  * File system timestamps are coarse (a kernel tick, 1 s on some file systems), so
