@@ -52,6 +52,8 @@ export interface Services {
   liveReload: LiveReload | undefined;
   /** Cache-Control for successful responses, from --cache and --immutable. */
   cacheControl: string;
+  /** Largest write call for a body held in memory (Infinity: one call); see write-slices.ts. */
+  writeSlice: number;
 }
 
 /** Plain data passed from stage to stage; each stage reads and fills its part. */

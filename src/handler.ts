@@ -15,6 +15,7 @@ import { checkMethod } from './stages/method.js';
 import { selectRanges } from './stages/range.js';
 import { resolveFile } from './stages/resolve.js';
 import { send } from './stages/send.js';
+import { systemWriteSlice } from './write-slices.js';
 
 export type NextFunction = (error?: unknown) => void;
 
@@ -52,6 +53,7 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
     listings: new ListingCache(Math.floor(resolved.cacheMemory / 4)),
     liveReload: undefined,
     cacheControl: cacheControlFor(resolved),
+    writeSlice: systemWriteSlice(),
   };
   const liveReload = resolved.watch ? createLiveReloadStages(services) : undefined;
 

@@ -6,6 +6,7 @@ import { classifyError } from '../fs/file-cache.js';
 import { contentRange, type ByteRange } from '../http/range.js';
 import { makeBoundary, multipartLayout } from '../http/multipart.js';
 import { fail } from '../respond.js';
+import { endWithSlices } from '../write-slices.js';
 
 /**
  * Streamed downloads share a fixed memory budget. Each holds two buffers (one
@@ -113,29 +114,7 @@ function sendBuffer(ctx: RequestContext, headers: HeaderList, body: Buffer): voi
   headers.push('content-length', body.length);
   ctx.res.writeHead(ctx.status, headers);
   if (ctx.method === 'HEAD') ctx.res.end();
-  else endWith(ctx.res, body);
-}
-
-/**
- * The most bytes of a body held in memory that go to the socket in one write call.
- * One 135 KiB write keeps the socket locked while the kernel copies and transmits
- * it all, and the client's acknowledgements pile up behind the lock. Measured on
- * loopback, 32 KiB writes (the size of nginx's output buffers) served such a file
- * at 1.4 to 1.8 times the rate of one write. 16 KiB writes were slower again, and
- * 64 KiB no better.
- */
-export const WRITE_SLICE = 32 * 1024;
-
-/** End the response with `body`, a slice of at most WRITE_SLICE bytes per write call. */
-function endWith(res: RequestContext['res'], body: Buffer): void {
-  let offset = 0;
-  for (; body.length - offset > WRITE_SLICE; offset += WRITE_SLICE) {
-    res.write(body.subarray(offset, offset + WRITE_SLICE));
-    // node:http corks the socket on a write until the next tick, which would gather
-    // every slice into one call again; uncorking hands this slice over by itself.
-    res.socket?.uncork();
-  }
-  res.end(offset === 0 ? body : body.subarray(offset));
+  else endWithSlices(ctx.res, body, ctx.services.writeSlice);
 }
 
 /** Stream a file, or one range of it, with backpressure. */
@@ -265,7 +244,7 @@ async function sendMultipart(ctx: RequestContext, entity: Entity, ranges: ByteRa
     for (const part of layout.parts) pieces.push(part.head, body.subarray(part.range.start, part.range.end + 1));
     pieces.push(layout.tail);
     ctx.res.writeHead(ctx.status, headers);
-    endWith(ctx.res, Buffer.concat(pieces, layout.contentLength));
+    endWithSlices(ctx.res, Buffer.concat(pieces, layout.contentLength), ctx.services.writeSlice);
     return;
   }
   const pieces = [...layout.parts.flatMap((part) => [part.head, part.range]), layout.tail];

@@ -1,14 +1,14 @@
 // Range requests over real sockets (RFC 9110 §14): single and multipart 206s compared
 // byte for byte with the file, 416s, headers that are ignored, If-Range, abuse limits, and
-// the same answers for a small file (held in memory), a middling one (held in memory and
-// written in slices) and a large one (streamed).
+// the same answers for a small file (held in memory), a middling one (held in memory, and
+// written in slices when TCP paces) and a large one (streamed).
 import { randomBytes } from 'node:crypto';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_FILE_LIMIT } from '../../src/fs/file-cache.js';
 import type { RunningServer } from '../../src/index.js';
-import { WRITE_SLICE } from '../../src/stages/send.js';
+import { PACED_WRITE_SLICE } from '../../src/write-slices.js';
 import { decodeBody, parseByteranges } from '../helpers/http.js';
 import {
   cleanup,
@@ -28,7 +28,7 @@ import {
 const textOf = (length: number) => Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz\n'.repeat(Math.ceil(length / 37)).slice(0, length));
 
 const SMALL = textOf(10_000);
-const MIDDLING = Buffer.concat([randomBytes(3 * WRITE_SLICE), textOf(1234)]);
+const MIDDLING = Buffer.concat([randomBytes(3 * PACED_WRITE_SLICE), textOf(1234)]);
 const LARGE = Buffer.concat([randomBytes(SMALL_FILE_LIMIT), textOf(100_000)]);
 const FILES = { 'small.txt': SMALL, 'middling.txt': MIDDLING, 'large.txt': LARGE, 'empty.txt': Buffer.alloc(0) };
 const TEXT_TYPE = 'text/plain; charset=utf-8';

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_FILE_LIMIT } from '../../src/fs/file-cache.js';
 import type { RunningServer } from '../../src/index.js';
-import { WRITE_SLICE } from '../../src/stages/send.js';
+import { PACED_WRITE_SLICE as SLICE } from '../../src/write-slices.js';
 import { parseByteranges } from '../helpers/http.js';
-import { abortedDownload, inParallel, parseResponses, rawRequest, send } from '../helpers/raw.js';
 import {
   cleanup,
   headersExceptDate,
@@ -119,9 +118,10 @@ describe('file responses', () => {
   });
 });
 
-describe('bodies held in memory are written a slice at a time, and arrive whole', () => {
-  // Sizes either side of the slice boundaries, up to the largest file held in memory.
-  it.each([1, WRITE_SLICE - 1, WRITE_SLICE, WRITE_SLICE + 1, 2 * WRITE_SLICE, 4 * WRITE_SLICE + 7, SMALL_FILE_LIMIT])(
+describe('bodies held in memory arrive whole', () => {
+  // Sizes either side of the boundaries of the slices written when TCP paces, up to the
+  // largest file held in memory.
+  it.each([1, SLICE - 1, SLICE, SLICE + 1, 2 * SLICE, 4 * SLICE + 7, SMALL_FILE_LIMIT])(
     '%i bytes: GET byte for byte, HEAD with the same headers',
     async (size) => {
       const bytes = randomBytes(size);
@@ -138,44 +138,17 @@ describe('bodies held in memory are written a slice at a time, and arrive whole'
   );
 
   it('a multipart/byteranges body longer than a slice', async () => {
-    const bytes = randomBytes(3 * WRITE_SLICE);
+    const bytes = randomBytes(3 * SLICE);
     await writeFile(join(root, 'sliced-parts.bin'), bytes);
-    const response = await request(port, '/sliced-parts.bin', { headers: { Range: `bytes=10-${WRITE_SLICE + 20},-${WRITE_SLICE}` } });
+    const response = await request(port, '/sliced-parts.bin', { headers: { Range: `bytes=10-${SLICE + 20},-${SLICE}` } });
     expect(response.status).toBe(206);
     expect(Number(response.headers['content-length'])).toBe(response.body.length);
     const parts = parseByteranges(response.headers['content-type']!, response.body);
     expect(parts.map(({ start, end }) => [start, end])).toEqual([
-      [10, WRITE_SLICE + 20],
-      [2 * WRITE_SLICE, 3 * WRITE_SLICE - 1],
+      [10, SLICE + 20],
+      [2 * SLICE, 3 * SLICE - 1],
     ]);
     for (const part of parts) expect(part.body.equals(bytes.subarray(part.start, part.end + 1))).toBe(true);
-  });
-
-  it('pipelined requests on one connection get their responses whole and in order', async () => {
-    const big = randomBytes(3 * WRITE_SLICE + 5);
-    await writeTree(root, { 'pipe-big.bin': big, 'pipe-small.txt': 'small' });
-    // All three requests in one write: the second and third responses wait their turn.
-    const requests = Buffer.concat([
-      rawRequest({ target: '/pipe-big.bin', close: false }),
-      rawRequest({ target: '/pipe-small.txt', close: false }),
-      rawRequest({ target: '/pipe-big.bin' }),
-    ]);
-    const { bytes, timedOut } = await send(port, requests);
-    expect(timedOut).toBe(false);
-    const responses = parseResponses(bytes);
-    expect(responses.map((response) => response.status)).toEqual([200, 200, 200]);
-    expect(responses[0]!.body.equals(big)).toBe(true);
-    expect(responses[1]!.text).toBe('small');
-    expect(responses[2]!.body.equals(big)).toBe(true);
-  });
-
-  it('clients that hang up mid-body leave the server serving', async () => {
-    const bytes = randomBytes(SMALL_FILE_LIMIT);
-    await writeFile(join(root, 'sliced-abandoned.bin'), bytes);
-    const statuses = await inParallel(20, 10, () => abortedDownload(port, rawRequest({ target: '/sliced-abandoned.bin' })));
-    expect(statuses).toEqual(Array.from({ length: 20 }, () => 200));
-    const response = await request(port, '/sliced-abandoned.bin');
-    expect(sha256(response.body)).toBe(sha256(bytes));
   });
 });
 
