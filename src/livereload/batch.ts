@@ -50,6 +50,8 @@ export class ChangeBatcher {
   #firstEventAt = 0;
   #lastEventAt = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Set once the batch is due: the flush waits for the event loop's next poll for events. */
+  #afterPoll: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly flush: (urlPaths: string[]) => void,
@@ -58,7 +60,8 @@ export class ChangeBatcher {
 
   record(urlPath: string, kind: ChangeKind): void {
     const now = performance.now();
-    if (this.#timer === undefined) {
+    const open = this.#timer !== undefined || this.#afterPoll !== undefined;
+    if (!open) {
       this.#firstEventAt = now;
       this.#onlyStylesheets = true;
     }
@@ -73,13 +76,15 @@ export class ChangeBatcher {
       this.#pending.set(urlPath, kind === 'add');
     }
 
-    this.#timer ??= setTimeout(() => this.#onTimer(), this.#quietMs());
+    if (!open) this.#timer = setTimeout(() => this.#onTimer(), this.#quietMs());
   }
 
   /** Drops whatever is pending without flushing it. */
   close(): void {
     clearTimeout(this.#timer);
+    clearImmediate(this.#afterPoll);
     this.#timer = undefined;
+    this.#afterPoll = undefined;
     this.#pending.clear();
   }
 
@@ -90,15 +95,29 @@ export class ChangeBatcher {
     return this.timing.quietMs;
   }
 
-  #onTimer(): void {
+  /** Arms the timer again if the batch is not yet due, and says whether it was not. */
+  #rearmIfEarly(): boolean {
     const flushAt = Math.min(this.#lastEventAt + this.#quietMs(), this.#firstEventAt + this.timing.maxDelayMs);
     const remaining = flushAt - performance.now();
     // Timers have millisecond resolution; less than that left counts as due.
-    if (remaining >= 1) {
-      this.#timer = setTimeout(() => this.#onTimer(), Math.ceil(remaining));
-      return;
-    }
+    if (remaining < 1) return false;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.ceil(remaining));
+    return true;
+  }
+
+  #onTimer(): void {
     this.#timer = undefined;
+    if (this.#rearmIfEarly()) return;
+    // The event loop runs due timers before it reads new events. After this process was
+    // held up (a busy machine), the timer is due and the rest of a burst is still unread:
+    // flushing now would cut the burst in two, and reload the pages twice. So the flush
+    // comes after the next poll, once what it reads has moved the quiet window on.
+    this.#afterPoll = setImmediate(() => this.#onPolled());
+  }
+
+  #onPolled(): void {
+    this.#afterPoll = undefined;
+    if (this.#rearmIfEarly()) return;
     const urlPaths = [...this.#pending.keys()];
     this.#pending.clear();
     if (urlPaths.length > 0) this.flush(urlPaths);
