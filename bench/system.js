@@ -55,11 +55,21 @@ export function pinThisProcess(cpu) {
   spawnSync(taskset, ['-a', '-p', '-c', String(cpu), String(process.pid)], { stdio: 'ignore' });
 }
 
-/** One line naming the CPU, core count, OS and Node version, for the report's header. */
+/**
+ * One line naming the CPU, core count, OS, TCP congestion control and Node version, for the
+ * report's header. The congestion control matters: BBR paces even on loopback, and serve-dir
+ * writes bodies differently under it (src/write-slices.ts).
+ */
 export function describeMachine() {
   const cpus = os.cpus();
   const model = cpus[0]?.model.trim() ?? 'unknown CPU';
-  return `${model} × ${cpus.length}, ${os.type()} ${os.release()}, Node ${process.version}`;
+  let congestion = '';
+  try {
+    congestion = `, TCP ${readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'latin1').trim()}`;
+  } catch {
+    // not Linux: nothing to say
+  }
+  return `${model} × ${cpus.length}, ${os.type()} ${os.release()}${congestion}, Node ${process.version}`;
 }
 
 /**
