@@ -46,12 +46,15 @@ export function systemWriteSlice(): number {
 /** End the response with `body`, in write calls of at most `slice` bytes each. */
 export function endWithSlices(res: ServerResponse, body: Buffer, slice: number): void {
   let offset = 0;
+  // A pipelined response waiting its turn has no socket yet: its slices queue in order.
+  const socket = res.socket;
   for (; body.length - offset > slice; offset += slice) {
+    const corked = socket?.writableCorked ?? 0;
     res.write(body.subarray(offset, offset + slice));
-    // node:http corks the socket on a write until the next tick, which would gather
-    // the slices into one call again; uncorking hands this one over by itself. A
-    // pipelined response waiting its turn has no socket yet: its slices queue in order.
-    res.socket?.uncork();
+    // node:http corks the socket on a write until the next tick, which would gather the
+    // slices into one call again. Undoing that cork (and no one else's) hands this slice
+    // over by itself.
+    if (socket && socket.writableCorked > corked) socket.uncork();
   }
   res.end(offset === 0 ? body : body.subarray(offset));
 }

@@ -40,8 +40,9 @@ describe('endWithSlices over a real socket', () => {
   let waiting: number[] = [];
   let port: number;
   const server = createServer((req, res: ServerResponse) => {
-    // /SIZE/SLICE
+    // /SIZE/SLICE, or /SIZE/SLICE/cork for an application that corked the socket itself
     const [size, slice] = req.url!.slice(1).split('/').map(Number) as [number, number];
+    if (req.url!.endsWith('/cork')) res.socket!.cork();
     let body = bodies.get(size);
     if (body === undefined) bodies.set(size, (body = randomBytes(size)));
     calls = 0;
@@ -91,6 +92,15 @@ describe('endWithSlices over a real socket', () => {
     const response = await request(port, '/5000/1000');
     expect(response.body.equals(bodies.get(5000)!)).toBe(true);
     expect(waiting).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("leaves a cork the application put on the socket: the slices wait for it, as it asked", async () => {
+    const response = await request(port, '/5000/1000/cork');
+    expect(response.body.equals(bodies.get(5000)!)).toBe(true);
+    // Every earlier slice (and the head) still waits in Node's buffer at each call.
+    expect(waiting).toHaveLength(5);
+    waiting.forEach((bytes, i) => expect(bytes).toBeGreaterThanOrEqual(i * 1000));
+    expect(waiting[4]).toBeGreaterThan(4000);
   });
 
   it('pipelined responses, the later ones queued before they have a socket, arrive whole and in order', async () => {
