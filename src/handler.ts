@@ -7,7 +7,7 @@ import { resolveOptions, type Options, type ResolvedOptions } from './options.js
 import { errorPage, HTML_TYPE } from './respond.js';
 import { compress } from './stages/compress.js';
 import { checkPreconditions } from './stages/conditional.js';
-import { guardPath } from './stages/guard.js';
+import { createPathGuard } from './stages/guard.js';
 import { createHostCheck } from './stages/host.js';
 import { listDirectory } from './stages/listing.js';
 import { createLiveReloadStages } from './stages/livereload.js';
@@ -61,7 +61,7 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
     checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405
     createHostCheck(resolved), // one well-formed Host; DNS-rebinding defence on loopback
     liveReload?.endpoint, //     /__serve-dir/ client script and event stream
-    guardPath, //              request target -> path inside the root, or 400/404
+    createPathGuard(resolved), // request target -> path inside the root, or 400/404
     resolveFile, //            stat; file, index file, slash redirect, or directory
     listDirectory, //          directory without index -> HTML or JSON listing
     liveReload?.inject, //     live-reload script into every HTML page we send

@@ -1,46 +1,34 @@
 import type { RequestContext, StageResult } from '../context.js';
 import { mapRequestPath, type MapResult } from '../fs/map-path.js';
 import type { ResolvedOptions } from '../options.js';
+import { boundedMemo } from '../memo.js';
 import { fail } from '../respond.js';
+
+/** Bounds of the memory of mapped targets, per handler: entries, and length of a target kept. */
+export const MAX_CACHED_TARGETS = 512;
+export const MAX_CACHED_TARGET_LENGTH = 512;
 
 /**
  * Path guard: the request target becomes a path inside the root, or an error.
  * Nothing after this stage looks at `req.url` again.
- */
-export function guardPath(ctx: RequestContext): StageResult {
-  if (ctx.status !== 200) return;
-  const mapped = mapTarget(ctx.req.url ?? '', ctx.options);
-  if (!mapped.ok) return fail(ctx, mapped.status);
-  ctx.target = mapped.path;
-}
-
-/** Bounds of the cache of mapped targets, per handler: entries, and length of a target kept. */
-export const MAX_CACHED_TARGETS = 512;
-export const MAX_CACHED_TARGET_LENGTH = 512;
-
-/** Per handler (whose resolved options are made once and never changed): target -> answer. */
-const targetCaches = new WeakMap<ResolvedOptions, Map<string, MapResult>>();
-
-/**
+ *
  * A page asks for the same few targets again and again, and mapping one is a
  * pure function of the target, the root and the dotfiles rule: its answer is
- * kept. Whether the file exists is not part of it (resolution stats every
- * time). The cache is emptied when full, so a client sending endless distinct
- * URLs costs a fixed amount of memory, and the hot targets come back at once.
+ * kept. Whether the file exists is not part of it (resolution stats every time).
  */
-function mapTarget(url: string, options: ResolvedOptions): MapResult {
-  let cache = targetCaches.get(options);
-  if (cache === undefined) targetCaches.set(options, (cache = new Map()));
-  let mapped = cache.get(url);
-  if (mapped !== undefined) return mapped;
-  mapped = mapRequestPath(requestPath(url), options.root, options.dotfiles);
-  if (url.length <= MAX_CACHED_TARGET_LENGTH) {
-    if (cache.size >= MAX_CACHED_TARGETS) cache.clear();
-    // Shared by every request for this target from now on: no stage may change it.
+export function createPathGuard(options: ResolvedOptions): (ctx: RequestContext) => StageResult {
+  const mapTarget = boundedMemo(MAX_CACHED_TARGETS, MAX_CACHED_TARGET_LENGTH, (url): MapResult => {
+    const mapped = mapRequestPath(requestPath(url), options.root, options.dotfiles);
+    // Shared by every request for this target: no stage may change it.
     if (mapped.ok) Object.freeze(Object.freeze(mapped.path).segments);
-    cache.set(url, Object.freeze(mapped));
-  }
-  return mapped;
+    return Object.freeze(mapped);
+  });
+  return function guardPath(ctx: RequestContext): StageResult {
+    if (ctx.status !== 200) return;
+    const mapped = mapTarget(ctx.req.url ?? '');
+    if (!mapped.ok) return fail(ctx, mapped.status);
+    ctx.target = mapped.path;
+  };
 }
 
 /**

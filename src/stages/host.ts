@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { RequestContext, StageResult } from '../context.js';
 import type { ResolvedOptions } from '../options.js';
+import { boundedMemo } from '../memo.js';
 import { fail } from '../respond.js';
 
 /**
@@ -22,29 +23,20 @@ import { fail } from '../respond.js';
 export function createHostCheck(options: ResolvedOptions): (ctx: RequestContext) => StageResult {
   const loopbackOnly = isLoopbackBind(options.bind);
   const allowed = new Set(options.allowedHost.map((host) => host.toLowerCase()));
-  const verdictOn = (host: string): HostVerdict => {
+  // Clients send the same Host on every request, and the verdict on it depends
+  // only on the value and on options fixed here: it is kept.
+  const verdictOn = boundedMemo(MAX_CACHED_HOSTS, MAX_CACHED_HOST_LENGTH, (host): HostVerdict => {
     if (!HOST_SYNTAX.test(host)) return 'malformed';
     if (!loopbackOnly) return 'allowed';
     const name = hostName(host);
     return isLoopbackName(name) || allowed.has(name) ? 'allowed' : 'refused';
-  };
-  // Clients send the same Host on every request, and the verdict on it depends
-  // only on the value and on options fixed here: it is kept, in a cache emptied
-  // when full, so a client inventing Host values costs a fixed amount of memory.
-  const verdicts = new Map<string, HostVerdict>();
+  });
   return function checkHost(ctx: RequestContext): StageResult {
     const host = ctx.req.headers.host;
     // HTTP/1.0 clients may omit Host (Node's parser refuses HTTP/1.1 without one);
     // browsers, the rebinding attack's vehicle, never do.
     if (host === undefined) return;
-    let verdict = verdicts.get(host);
-    if (verdict === undefined) {
-      verdict = verdictOn(host);
-      if (host.length <= MAX_CACHED_HOST_LENGTH) {
-        if (verdicts.size >= MAX_CACHED_HOSTS) verdicts.clear();
-        verdicts.set(host, verdict);
-      }
-    }
+    const verdict = verdictOn(host);
     // The count of Host lines is a fact about this request, never cached.
     if (verdict === 'malformed' || hostLineCount(ctx.req) > 1) {
       ctx.headers['connection'] = 'close';
@@ -57,7 +49,7 @@ export function createHostCheck(options: ResolvedOptions): (ctx: RequestContext)
 /** What one Host value earns: 400 (not `host[:port]`), 403 (rebinding defence), or passage. */
 type HostVerdict = 'malformed' | 'refused' | 'allowed';
 
-/** Bounds of the cache of verdicts, per handler: entries, and length of a Host value kept. */
+/** Bounds of the memory of verdicts, per handler: entries, and length of a Host value kept. */
 export const MAX_CACHED_HOSTS = 64;
 export const MAX_CACHED_HOST_LENGTH = 256;
 
