@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandler } from '../../src/index.js';
+import { cleanup, FIXTURE_SITE, onCleanup, REPO_ROOT, request } from '../helpers/server.js';
+
+afterAll(cleanup);
+
+/** Start an Express app on a free loopback port; closed by cleanup(). */
+async function listen(app: express.Express): Promise<number> {
+  const server: Server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  onCleanup(() => new Promise<void>((done) => server.close(() => done())));
+  return (server.address() as AddressInfo).port;
+}
+
+describe('createHandler in an Express 5 app, placed before the routes', () => {
+  let port: number;
+  beforeAll(async () => {
+    const app = express();
+    app.use(createHandler({ directory: FIXTURE_SITE }));
+    for (const method of ['post', 'put', 'delete', 'patch', 'options'] as const) {
+      app[method]('/api/items', (req, res) => {
+        res.status(method === 'post' ? 201 : 200).type('text/plain').send(`app ${req.method}`);
+      });
+    }
+    // A route on a path that is also a file: for methods other than GET/HEAD the app decides.
+    app.post('/index.html', (_req, res) => {
+      res.type('text/plain').send('form handled');
+    });
+    app.use((_req, res) => {
+      res.status(404).type('text/plain').send('app 404');
+    });
+    port = await listen(app);
+  });
+
+  // [method, path, status, body]: only GET and HEAD are the handler's; the rest reach the app.
+  it.each([
+    ['POST', '/api/items', 201, 'app POST'],
+    ['PUT', '/api/items', 200, 'app PUT'],
+    ['DELETE', '/api/items', 200, 'app DELETE'],
+    ['PATCH', '/api/items', 200, 'app PATCH'],
+    ['OPTIONS', '/api/items', 200, 'app OPTIONS'],
+    ['POST', '/index.html', 200, 'form handled'],
+    ['PUT', '/index.html', 404, 'app 404'],
+    ['GET', '/missing', 404, 'app 404'],
+  ])('%s %s → %i from the app', async (method, path, status, body) => {
+    const response = await request(port, path, { method, headers: { 'Content-Length': '0' } });
+    expect(response.status).toBe(status);
+    expect(response.text).toBe(body);
+  });
+
+  it('GET and HEAD of a file are served by serve-dir', async () => {
+    const get = await request(port, '/css/site.css');
+    expect(get.status).toBe(200);
+    expect(get.headers['content-type']).toBe('text/css; charset=utf-8');
+    const head = await request(port, '/css/site.css', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe(get.headers['content-length']);
+    expect(head.body.length).toBe(0);
+  });
+});
+
+describe('the package from CommonJS', () => {
+  it("require('serve-dir') loads the library and it serves a request", async () => {
+    const script = join(REPO_ROOT, 'test', 'server', 'require-from-commonjs.cjs');
+    const { stdout } = await promisify(execFile)(process.execPath, [script, FIXTURE_SITE], { cwd: REPO_ROOT });
+    const result = JSON.parse(stdout) as { status: number; body: string; createHandler: string };
+    expect(result.status).toBe(200);
+    expect(result.body).toContain('Hello, world');
+    expect(result.createHandler).toBe('function');
+  });
+});
