@@ -223,6 +223,8 @@ export interface CliOptions {
   gid?: number;
   /** Run the CLI through this command (e.g. ['unshare', '-rn', ...]); the node command line is appended. */
   wrapper?: string[];
+  /** The launcher to run instead of this repository's bin/serve-dir.js (an installed copy). */
+  launcher?: string;
 }
 
 /** How a CLI process ended. */
@@ -251,7 +253,7 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Cli
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const command = [...(options.wrapper ?? []), process.execPath, join(REPO_ROOT, 'bin', 'serve-dir.js'), ...args];
+  const command = [...(options.wrapper ?? []), process.execPath, options.launcher ?? join(REPO_ROOT, 'bin', 'serve-dir.js'), ...args];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: options.cwd ?? REPO_ROOT,
     env,
