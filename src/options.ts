@@ -26,7 +26,7 @@ export interface Options {
   dotfiles?: boolean;
   /** Cache-Control max-age in seconds; undefined means `no-cache` (always revalidate). */
   cache?: number;
-  /** Add `immutable` to Cache-Control (only meaningful with `cache`). */
+  /** Add `immutable` to Cache-Control; only with `cache` (an error without it). */
   immutable?: boolean;
   /** Compress responses on the fly and serve precompressed `.br`/`.gz` sidecars. Default true. */
   compress?: boolean;
@@ -114,6 +114,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   // Accepted without a watcher, they would look like they worked.
   if (!options.watch && options.poll) throw new UsageError('--poll only applies with --watch');
   if (!options.watch && ignore.length > 0) throw new UsageError('--ignore only applies with --watch');
+  if (options.immutable && cache === undefined) throw new UsageError('--immutable only applies with --cache');
   try {
     createIgnoreMatcher(realRoot, ignore);
   } catch (error) {

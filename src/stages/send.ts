@@ -102,12 +102,21 @@ function baseHeaders(ctx: RequestContext, contentType: string | undefined): Head
     if (validators && entity.lastModified !== '') headers.push('last-modified', entity.lastModified);
     if (status < 300 && entity.file !== undefined) headers.push('accept-ranges', 'bytes');
   }
-  headers.push('cache-control', validators ? ctx.services.cacheControl : 'no-cache');
+  headers.push('cache-control', validators && !isPage(contentType) ? ctx.services.cacheControl : 'no-cache');
   // A 304 updates the cached response's metadata and has no body to sniff: it carries the
   // validators and caching fields a 200 would (RFC 9110 §15.4.5), not the rest.
   if (!notModified) headers.push('x-content-type-options', 'nosniff');
   for (const name in ctx.headers) headers.push(name, String(ctx.headers[name]));
   return headers;
+}
+
+/**
+ * --cache is for assets. A page keeps `no-cache` under it: the page is the URL
+ * people type and bookmark, and it names the (fingerprinted) assets, so caching
+ * it for a year would hide every later deploy.
+ */
+function isPage(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.startsWith('text/html');
 }
 
 function sendBuffer(ctx: RequestContext, headers: HeaderList, body: Buffer): void {

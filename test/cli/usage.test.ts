@@ -58,6 +58,7 @@ describe('user errors: one line on stderr, exit 1, no stack trace', () => {
     [['-d', '/nonexistent/serve-dir-test'], 'directory not found'],
     [[join(FIXTURE_SITE, 'index.html')], 'not a directory'],
     [['--cache', '-1'], 'invalid --cache "-1"'],
+    [['--immutable'], '--immutable only applies with --cache'],
     [['--cache', 'soon'], 'invalid --cache "soon"'],
     [['one', 'two'], 'too many arguments'],
     [[FIXTURE_SITE, '-d', 'elsewhere'], 'two directories given'],

@@ -23,6 +23,7 @@ beforeAll(async () => {
     'app.js.br': brotliCompressSync(SCRIPT),
     'app.js.gz': gzipSync(SCRIPT),
     'large.js': LARGE,
+    'index.html': '<!doctype html><title>a page</title>\n',
   });
   await Promise.all(
     Object.entries(FLAGS).map(async ([name, flags]) => {
@@ -49,6 +50,17 @@ describe('Cache-Control', () => {
     const notModified = await request(port, '/app.js', { headers: { 'If-None-Match': full.headers['etag']! } });
     expect(notModified.status).toBe(304);
     expect(notModified.headers['cache-control']).toBe(cacheControl);
+  });
+
+  it.each(['cache', 'immutable'] as const)('%s: HTML pages keep no-cache, so a deploy shows at once', async (server) => {
+    for (const target of ['/', '/index.html']) {
+      const page = await request(cli[server].port, target);
+      expect(page.status).toBe(200);
+      expect(page.headers['cache-control']).toBe('no-cache');
+      const notModified = await request(cli[server].port, target, { headers: { 'If-None-Match': page.headers['etag']! } });
+      expect(notModified.status).toBe(304);
+      expect(notModified.headers['cache-control']).toBe('no-cache');
+    }
   });
 
   it.each(['cache', 'immutable'] as const)('%s: an error is never cached (no-cache on a 404)', async (server) => {

@@ -125,6 +125,7 @@ describe('startServer', () => {
     [{ directory: FIXTURE_SITE, port: 0, bind: '10.255.255.1' }, 'address not available'],
     [{ directory: FIXTURE_SITE, port: 0, poll: true }, '--poll only applies with --watch'],
     [{ directory: FIXTURE_SITE, port: 0, ignore: ['dist'] }, '--ignore only applies with --watch'],
+    [{ directory: FIXTURE_SITE, port: 0, immutable: true }, '--immutable only applies with --cache'],
   ])('rejects %j with a UsageError (%s)', async (options, message) => {
     await expect(startServer({ quiet: true, ...options })).rejects.toThrow(UsageError);
     await expect(startServer({ quiet: true, ...options })).rejects.toThrow(message);
