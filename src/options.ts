@@ -36,6 +36,13 @@ export interface Options {
   ignore?: string[];
   /** Watch by polling (network drives, WSL, containers); only with `watch`. */
   poll?: boolean;
+  /**
+   * The DNS-rebinding defence: while bound to loopback, refuse (403) requests whose
+   * Host is not a loopback name or in `allowedHost`. Default: on for `startServer`
+   * and the CLI; for `createHandler`, on only when this is true or `allowedHost`
+   * names hosts (an app behind a proxy or on a LAN has names the handler cannot know).
+   */
+  checkHost?: boolean;
   /** Host names accepted besides localhost when bound to a loopback address. */
   allowedHost?: string[];
   /** Upper bound, in bytes, of file contents kept in memory. Default 64 MiB. */
@@ -59,6 +66,7 @@ export interface ResolvedOptions {
   watch: boolean;
   ignore: string[];
   poll: boolean;
+  checkHost: boolean;
   allowedHost: string[];
   cacheMemory: number;
   log: (line: string) => void;
@@ -135,6 +143,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     ignore,
     poll: options.poll ?? false,
     allowedHost: options.allowedHost ?? [],
+    checkHost: options.checkHost ?? (options.allowedHost ?? []).length > 0,
     cacheMemory,
     log: options.log ?? ((line) => console.log(line)),
   };

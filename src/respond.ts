@@ -15,13 +15,13 @@ export function htmlEntity(html: string | Buffer, etag = ''): Entity {
  * server path. A 404 uses the root's `404.html` when there is one, and in
  * middleware mode hands the request on to `next()` instead.
  */
-export function fail(ctx: RequestContext, status: number): StageResult {
+export function fail(ctx: RequestContext, status: number, explanation?: string): StageResult {
   if (status === 404 && ctx.next !== undefined) {
     ctx.next();
     return HANDLED;
   }
   ctx.status = status;
-  ctx.entity = (status === 404 && customNotFoundPage(ctx)) || htmlEntity(errorPage(status));
+  ctx.entity = (status === 404 && customNotFoundPage(ctx)) || htmlEntity(errorPage(status, explanation));
 }
 
 /** 301 to a path on this server. `location` must already be a safe, encoded path. */
@@ -31,12 +31,16 @@ export function redirect(ctx: RequestContext, location: string): void {
   ctx.entity = htmlEntity(errorPage(301));
 }
 
-export function errorPage(status: number): string {
+/**
+ * An error page: its status, and for some a fixed sentence saying why and what
+ * to do. Never text from the request: nothing a client sends is echoed.
+ */
+export function errorPage(status: number, explanation?: string): string {
   const text = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
   return (
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${text}</title></head>\n<body><h1>${text}</h1></body></html>\n`
+    `<title>${text}</title></head>\n<body><h1>${text}</h1>${explanation === undefined ? '' : `<p>${explanation}</p>`}</body></html>\n`
   );
 }
 

@@ -39,7 +39,8 @@ export const MAX_CONNECTIONS = 1024;
  * works however the browser resolves the name; other addresses bind as given.
  */
 export async function startServer(options: Options = {}): Promise<RunningServer> {
-  const resolved = resolveOptions(options);
+  // A server of its own knows its addresses: the DNS-rebinding defence is on unless turned off.
+  const resolved = resolveOptions({ ...options, checkHost: options.checkHost ?? true });
   const handler = buildHandler(resolved);
 
   const server = createHttpServer({

@@ -21,15 +21,21 @@ import { fail } from '../respond.js';
  * Bound to a network address, the user chose to be reachable by any name.
  */
 export function createHostCheck(options: ResolvedOptions): (ctx: RequestContext) => StageResult {
-  const loopbackOnly = isLoopbackBind(options.bind);
+  // The syntax rule is RFC 9112's and always holds; the rebinding defence is the
+  // server's (startServer and the CLI ask for it). A handler inside someone's app
+  // behind nginx or on a LAN cannot know its names, so it checks only when asked.
+  const loopbackOnly = options.checkHost && isLoopbackBind(options.bind);
   const allowed = new Set(options.allowedHost.map((host) => host.toLowerCase()));
+  const warnRefused = refusalWarnings(options.log);
   // Clients send the same Host on every request, and the verdict on it depends
   // only on the value and on options fixed here: it is kept.
   const verdictOn = boundedMemo(MAX_CACHED_HOSTS, MAX_CACHED_HOST_LENGTH, (host): HostVerdict => {
     if (!HOST_SYNTAX.test(host)) return 'malformed';
     if (!loopbackOnly) return 'allowed';
     const name = hostName(host);
-    return isLoopbackName(name) || allowed.has(name) ? 'allowed' : 'refused';
+    if (isLoopbackName(name) || allowed.has(name)) return 'allowed';
+    warnRefused(name);
+    return 'refused';
   });
   return function checkHost(ctx: RequestContext): StageResult {
     const host = ctx.req.headers.host;
@@ -42,7 +48,32 @@ export function createHostCheck(options: ResolvedOptions): (ctx: RequestContext)
       ctx.headers['connection'] = 'close';
       return fail(ctx, 400);
     }
-    if (verdict === 'refused') return fail(ctx, 403);
+    if (verdict === 'refused') return fail(ctx, 403, REFUSED_EXPLANATION);
+  };
+}
+
+const REFUSED_EXPLANATION =
+  'This server answers only requests addressed to localhost, a defence against DNS rebinding. ' +
+  'To reach it by another name, restart it with <code>--allowed-host NAME</code>.';
+
+/** Refused names that get a line in the terminal; past them one more line says the rest are not reported. */
+const MAX_REFUSAL_WARNINGS = 8;
+
+/**
+ * One line per refused name, the first few only: a client that invents names
+ * must not be able to fill the terminal. The name passed the Host syntax check,
+ * so it holds no control characters.
+ */
+function refusalWarnings(log: (line: string) => void): (name: string) => void {
+  const warned = new Set<string>();
+  return (name) => {
+    if (warned.has(name) || warned.size > MAX_REFUSAL_WARNINGS) return;
+    warned.add(name);
+    if (warned.size > MAX_REFUSAL_WARNINGS) {
+      log('serve-dir: more requests for other host names refused (403); no more are reported');
+      return;
+    }
+    log(`serve-dir: refused a request for host "${name}" (403, DNS-rebinding defence); to allow it, restart with --allowed-host ${name}`);
   };
 }
 

@@ -55,6 +55,11 @@ describe('createHandler in an Express 5 app, placed before the routes', () => {
     expect(response.text).toBe(body);
   });
 
+  it('answers a real domain name in Host (an app behind nginx or on a LAN)', async () => {
+    const response = await request(port, '/css/site.css', { hostHeader: 'app.example.com' });
+    expect(response.status).toBe(200);
+  });
+
   it('GET and HEAD of a file are served by serve-dir', async () => {
     const get = await request(port, '/css/site.css');
     expect(get.status).toBe(200);

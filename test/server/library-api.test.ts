@@ -37,6 +37,19 @@ describe('createHandler', () => {
     expect((await request(port, '/missing')).status).toBe(404);
   });
 
+  // [options, Host, status]: the rebinding defence is the server's; a handler checks only when asked.
+  it.each([
+    [{}, 'www.example.com', 200],
+    [{}, 'bad host', 400],
+    [{ checkHost: true }, 'www.example.com', 403],
+    [{ checkHost: true }, 'localhost', 200],
+    [{ allowedHost: ['www.example.com'] }, 'www.example.com', 200],
+    [{ allowedHost: ['www.example.com'] }, 'other.example.com', 403],
+  ])('with %j, Host %s → %i', async (options, host, status) => {
+    const port = await listenOnFreePort(createServer(createHandler({ directory: FIXTURE_SITE, log: () => {}, ...options })));
+    expect((await request(port, '/hello%20world.txt', { hostHeader: host })).status).toBe(status);
+  });
+
   describe('as Connect/Express-style middleware', () => {
     type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
     const nextCalls: string[] = [];
@@ -129,6 +142,27 @@ describe('startServer', () => {
   ])('rejects %j with a UsageError (%s)', async (options, message) => {
     await expect(startServer({ quiet: true, ...options })).rejects.toThrow(UsageError);
     await expect(startServer({ quiet: true, ...options })).rejects.toThrow(message);
+  });
+
+  it('refuses other Host names by default (403), saying why on the page and once in the log', async () => {
+    const lines: string[] = [];
+    const running = await serveDirectory(FIXTURE_SITE, { log: (line) => lines.push(line) });
+    for (let i = 0; i < 3; i++) {
+      const refused = await request(running.port, '/', { hostHeader: 'rebound.example' });
+      expect(refused.status).toBe(403);
+      expect(refused.text).toContain('--allowed-host');
+    }
+    expect(lines).toEqual([expect.stringContaining('refused a request for host "rebound.example"')]);
+    expect(lines[0]).toContain('--allowed-host rebound.example');
+    const inventive = Array.from({ length: 20 }, (_, i) => request(running.port, '/', { hostHeader: `n${i}.example` }));
+    expect((await Promise.all(inventive)).every((response) => response.status === 403)).toBe(true);
+    expect(lines.length).toBeLessThanOrEqual(10);
+    expect(lines.at(-1)).toContain('no more are reported');
+  });
+
+  it('checkHost: false turns the defence off', async () => {
+    const running = await serveDirectory(FIXTURE_SITE, { checkHost: false });
+    expect((await request(running.port, '/', { hostHeader: 'www.example.com' })).status).toBe(200);
   });
 
   it('logs one line per request through the log option', async () => {
