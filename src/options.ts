@@ -49,6 +49,12 @@ export interface Options {
   cacheMemory?: number;
   /** Where request log lines and notices go. Default: stdout via console.log. */
   log?: (line: string) => void;
+  /**
+   * As middleware: hand client errors other than 404 (400, 403, 412, 416) to the
+   * app's error handler as `next(err)`, with `err.status` and `err.statusCode` set
+   * (serve-static's `fallthrough: false`). A 404 always calls `next()`. Default false.
+   */
+  forwardErrors?: boolean;
 }
 
 /** Options with every default filled in and the root resolved to an absolute path. */
@@ -70,6 +76,7 @@ export interface ResolvedOptions {
   allowedHost: string[];
   cacheMemory: number;
   log: (line: string) => void;
+  forwardErrors: boolean;
 }
 
 export const DEFAULT_PORT = 8000;
@@ -146,5 +153,6 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     checkHost: options.checkHost ?? (options.allowedHost ?? []).length > 0,
     cacheMemory,
     log: options.log ?? ((line) => console.log(line)),
+    forwardErrors: options.forwardErrors ?? false,
   };
 }

@@ -20,8 +20,27 @@ export function fail(ctx: RequestContext, status: number, explanation?: string):
     ctx.next();
     return HANDLED;
   }
+  if (forwardError(ctx, status)) return HANDLED;
   ctx.status = status;
   ctx.entity = (status === 404 && customNotFoundPage(ctx)) || htmlEntity(errorPage(status, explanation));
+}
+
+/**
+ * With `forwardErrors`, a client error other than 404 goes to the app's error
+ * handler as `next(err)`, with `status`/`statusCode` (and `headers` the answer
+ * needs), as serve-static does with `fallthrough: false`. True when handed on.
+ */
+export function forwardError(ctx: RequestContext, status: number, headers?: Record<string, string>): boolean {
+  if (ctx.next === undefined || !ctx.options.forwardErrors || status < 400 || status > 499 || status === 404) return false;
+  const error = Object.assign(new Error(STATUS_CODES[status] ?? 'Client error'), {
+    status,
+    statusCode: status,
+    // Express's error handler shows the message of an error that says it may be exposed.
+    expose: true,
+    ...(headers === undefined ? {} : { headers }),
+  });
+  ctx.next(error);
+  return true;
 }
 
 /** 301 to a path on this server. `location` must already be a safe, encoded path. */

@@ -1,6 +1,7 @@
-import { asksForRange, isServingEntity, type RequestContext, type StageResult } from '../context.js';
+import { asksForRange, HANDLED, isServingEntity, type RequestContext, type StageResult } from '../context.js';
 import { ifRangeAllows } from '../http/preconditions.js';
 import { parseRangeHeader, unsatisfiedContentRange } from '../http/range.js';
+import { forwardError } from '../respond.js';
 
 /**
  * Range requests (RFC 9110 §14) on files. Ranges address the identity bytes, so
@@ -19,8 +20,10 @@ export function selectRanges(ctx: RequestContext): StageResult {
   const decision = parseRangeHeader(ctx.req.headers.range, entity.size);
   if (decision.kind === 'full') return;
   if (decision.kind === 'unsatisfiable') {
+    const contentRange = unsatisfiedContentRange(entity.size);
+    if (forwardError(ctx, 416, { 'Content-Range': contentRange })) return HANDLED;
     ctx.status = 416;
-    ctx.headers['content-range'] = unsatisfiedContentRange(entity.size);
+    ctx.headers['content-range'] = contentRange;
     ctx.entity = undefined;
     return;
   }

@@ -71,6 +71,39 @@ describe('createHandler in an Express 5 app, placed before the routes', () => {
   });
 });
 
+describe("forwardErrors: client errors go to the app's error handler", () => {
+  async function appWith(forwardErrors: boolean): Promise<number> {
+    const app = express();
+    app.use(createHandler({ directory: FIXTURE_SITE, forwardErrors }));
+    app.use((_req, res) => {
+      res.status(404).type('text/plain').send('app 404');
+    });
+    app.use((error: { status: number; statusCode: number; headers?: Record<string, string> }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(error.status).type('text/plain').send(`app error ${error.statusCode} ${JSON.stringify(error.headers ?? {})}`);
+    });
+    return listen(app);
+  }
+
+  // [target, headers, status, what the app's error handler received]
+  it.each([
+    ['/%zz', {}, 400, 'app error 400 {}'],
+    ['/hello%20world.txt', { 'If-Match': '"not-the-tag"' }, 412, 'app error 412 {}'],
+    ['/hello%20world.txt', { Range: 'bytes=99999-' }, 416, 'app error 416 {"Content-Range":"bytes */'],
+    ['/.env', {}, 404, 'app 404'],
+  ])('%s %j → %i from the app', async (target, headers, status, text) => {
+    const response = await request(await appWith(true), target, { headers });
+    expect(response.status).toBe(status);
+    expect(response.text.startsWith(text)).toBe(true);
+  });
+
+  it('off by default: serve-dir answers client errors itself', async () => {
+    const port = await appWith(false);
+    const response = await request(port, '/%zz');
+    expect(response.status).toBe(400);
+    expect(response.text).toContain('<h1>400 Bad Request</h1>');
+  });
+});
+
 describe('the package from CommonJS', () => {
   it("require('serve-dir') loads the library and it serves a request", async () => {
     const script = join(REPO_ROOT, 'test', 'server', 'require-from-commonjs.cjs');
