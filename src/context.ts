@@ -65,6 +65,8 @@ export interface RequestContext {
   /** Connect/Express style hand-off: when set, a 404 calls it instead of answering. */
   readonly next: ((error?: unknown) => void) | undefined;
   readonly method: string;
+  /** As middleware: a status other than 200 that the app gave the response before us (kept; see app-response.ts). */
+  readonly appStatus: number | undefined;
   /** Set by the path guard. */
   target: MappedPath | undefined;
   /** Set by resolution when a directory without an index is to be listed. */

@@ -13,6 +13,7 @@ import { listDirectory } from './stages/listing.js';
 import { createLiveReloadStages } from './stages/livereload.js';
 import { checkMethod } from './stages/method.js';
 import { selectRanges } from './stages/range.js';
+import { respectAppResponse } from './stages/app-response.js';
 import { resolveFile } from './stages/resolve.js';
 import { send } from './stages/send.js';
 import { systemWriteSlice } from './write-slices.js';
@@ -71,6 +72,7 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
     resolved.compress ? compress : undefined, // br / gzip, precompressed sidecars
     checkPreconditions, //     validators: 304 / 412 (RFC 9110 §13)
     selectRanges, //           Range / If-Range: 206 / 416 (RFC 9110 §14), identity only
+    respectAppResponse, //     middleware: the app's status and Content-Type; none of its headers on our errors
     send, //                   status, headers and body
   ].filter((stage): stage is Stage => stage !== undefined);
 
@@ -82,6 +84,7 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
       options: resolved,
       next,
       method: req.method ?? 'GET',
+      appStatus: next !== undefined && res.statusCode !== 200 ? res.statusCode : undefined,
       target: undefined,
       directory: undefined,
       status: 200,

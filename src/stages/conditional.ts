@@ -5,10 +5,12 @@ import { fail } from '../respond.js';
 /**
  * Conditional requests (RFC 9110 §13): 304 when the client's copy is current,
  * 412 when a precondition fails. Compared against the representation that would
- * be sent, so a gzip body's tag revalidates a gzip copy.
+ * be sent, so a gzip body's tag revalidates a gzip copy. A response the app
+ * already gave another status (an error page served from a file) is the app's:
+ * its status is kept, never turned into a 304 or 412.
  */
 export function checkPreconditions(ctx: RequestContext): StageResult {
-  if (!isServingEntity(ctx)) return;
+  if (!isServingEntity(ctx) || ctx.appStatus !== undefined) return;
   const headers = ctx.req.headers;
   const ifMatch = headers['if-match'];
   const ifNoneMatch = headers['if-none-match'];

@@ -10,7 +10,7 @@ import { forwardError } from '../respond.js';
  * bytes are not stable across requests, so a range of them means nothing.
  */
 export function selectRanges(ctx: RequestContext): StageResult {
-  if (!asksForRange(ctx) || !isServingEntity(ctx)) return;
+  if (!asksForRange(ctx) || !isServingEntity(ctx) || ctx.appStatus !== undefined) return;
   const entity = ctx.entity!;
   if (entity.file === undefined || ctx.encoded !== undefined) return;
   const validators = { etag: entity.etag, lastModified: entity.lastModifiedMs };

@@ -71,6 +71,59 @@ describe('createHandler in an Express 5 app, placed before the routes', () => {
   });
 });
 
+describe('what the app set before us', () => {
+  let port: number;
+  beforeAll(async () => {
+    const app = express();
+    // ?type, ?lang and ?status make the app begin the response before handing it on.
+    app.use((req, res, next) => {
+      const query = new URL(req.url, 'http://app').searchParams;
+      if (query.has('type')) res.type('text/x-from-the-app');
+      if (query.has('lang')) res.set({ 'Content-Language': 'fr', 'X-From-App': 'yes' });
+      if (query.has('status')) res.status(503);
+      next();
+    });
+    app.use(createHandler({ directory: FIXTURE_SITE }));
+    port = await listen(app);
+  });
+
+  it("the app's Content-Type wins for a file", async () => {
+    const response = await request(port, '/hello%20world.txt?type');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('text/x-from-the-app; charset=utf-8');
+    expect(response.text).toContain('Hello, world');
+  });
+
+  // [target, status]: our error pages and redirects describe themselves, not what the app meant to send.
+  it.each([
+    ['/%zz?lang', 400],
+    ['/docs?lang', 301],
+  ])('%s → %i carries none of the headers the app set', async (target, status) => {
+    const response = await request(port, target);
+    expect(response.status).toBe(status);
+    expect(response.headers['content-language']).toBeUndefined();
+    expect(response.headers['x-from-app']).toBeUndefined();
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+  });
+
+  it('a 304 carries no Content-* field the app set (RFC 9110 §15.4.5), other headers stay', async () => {
+    const { headers } = await request(port, '/hello%20world.txt');
+    const response = await request(port, '/hello%20world.txt?lang', { headers: { 'If-None-Match': headers['etag']! } });
+    expect(response.status).toBe(304);
+    expect(response.headers['content-language']).toBeUndefined();
+    expect(response.headers['x-from-app']).toBe('yes');
+  });
+
+  it('a status the app set is kept, never turned into a 304 or 206', async () => {
+    const { headers } = await request(port, '/hello%20world.txt');
+    const response = await request(port, '/hello%20world.txt?status', {
+      headers: { 'If-None-Match': headers['etag']!, Range: 'bytes=0-1' },
+    });
+    expect(response.status).toBe(503);
+    expect(response.text).toContain('Hello, world');
+  });
+});
+
 describe("forwardErrors: client errors go to the app's error handler", () => {
   async function appWith(forwardErrors: boolean): Promise<number> {
     const app = express();
