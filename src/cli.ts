@@ -30,6 +30,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--host <addr>', 'alias of --bind').conflicts('bind'))
     .option('-q, --quiet', 'do not log requests or live-reload changes (warnings still print)')
     .option('--no-listing', 'answer 404 for directories without an index file')
+    .option('--index <name>', 'index file name tried for a folder, in order (repeatable; default: index.html, index.htm)', collect)
+    .option('--no-index', 'no index files: folders are listed (or 404 with --no-listing)')
+    .option('--no-redirect', 'answer 404 for a folder asked for without its trailing slash instead of redirecting')
     .option('--dotfiles', 'serve dotfiles and dot-directories (hidden by default)')
     .option('--cache <seconds>', 'Cache-Control max-age for files other than HTML pages (default: no-cache, revalidate every time)')
     .option('--immutable', 'add "immutable" to Cache-Control (needs --cache; for fingerprinted assets)')
@@ -53,6 +56,8 @@ interface ParsedFlags {
   host?: string;
   quiet?: boolean;
   listing: boolean;
+  index: string[] | false | undefined;
+  redirect: boolean;
   dotfiles?: boolean;
   cache?: string;
   immutable?: boolean;
@@ -84,6 +89,8 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
     bind: flags.bind ?? flags.host,
     quiet: flags.quiet ?? false,
     listing: flags.listing,
+    index: flags.index,
+    redirect: flags.redirect,
     dotfiles: flags.dotfiles ?? false,
     cache: flags.cache === undefined ? undefined : parseSeconds(flags.cache, '--cache'),
     immutable: flags.immutable ?? false,

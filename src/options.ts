@@ -22,6 +22,14 @@ export interface Options {
   quiet?: boolean;
   /** Serve directory listings for folders without an index. Default true. */
   listing?: boolean;
+  /**
+   * File names tried in order when a folder is requested (`--index`, repeatable).
+   * Default `['index.html', 'index.htm']`; `false` or `[]` (`--no-index`): none, so
+   * a folder is listed (or 404 without listings).
+   */
+  index?: string[] | false;
+  /** Redirect a folder asked for without its slash to the slash form (`/docs` → `/docs/`). Default true; false answers 404. */
+  redirect?: boolean;
   /** Serve dotfiles and dot-directories. Default false (they give 404). */
   dotfiles?: boolean;
   /** Cache-Control max-age in seconds; undefined means `no-cache` (always revalidate). */
@@ -65,6 +73,8 @@ export interface ResolvedOptions {
   bind: string;
   quiet: boolean;
   listing: boolean;
+  index: string[];
+  redirect: boolean;
   dotfiles: boolean;
   cache: number | undefined;
   immutable: boolean;
@@ -82,6 +92,7 @@ export interface ResolvedOptions {
 export const DEFAULT_PORT = 8000;
 export const DEFAULT_BIND = 'localhost';
 export const DEFAULT_CACHE_MEMORY = 64 * 1024 * 1024;
+export const DEFAULT_INDEX = ['index.html', 'index.htm'];
 
 /** A mistake the user made in flags or options: reported as one line, never a stack trace. */
 export class UsageError extends Error {
@@ -142,6 +153,8 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     bind: options.bind?.trim() || DEFAULT_BIND,
     quiet: options.quiet ?? false,
     listing: options.listing ?? true,
+    index: indexFiles(options.index),
+    redirect: options.redirect ?? true,
     dotfiles: options.dotfiles ?? false,
     cache,
     immutable: options.immutable ?? false,
@@ -155,4 +168,16 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     log: options.log ?? ((line) => console.log(line)),
     forwardErrors: options.forwardErrors ?? false,
   };
+}
+
+/** Index names are single file names: a path or a hidden name would reach around the path guard. */
+function indexFiles(index: string[] | false | undefined): string[] {
+  if (index === undefined) return DEFAULT_INDEX;
+  if (index === false) return [];
+  for (const name of index) {
+    if (typeof name !== 'string' || name === '' || name.startsWith('.') || /[/\\\0]/.test(name)) {
+      throw new UsageError(`invalid index file name ${JSON.stringify(name)}: expected a file name such as index.html, without a path or a leading dot`);
+    }
+  }
+  return index;
 }

@@ -3,8 +3,6 @@ import type { FileEntry } from '../fs/file-cache.js';
 import { withSeparator } from '../fs/map-path.js';
 import { fail, redirect } from '../respond.js';
 
-/** Tried in order when a directory is requested. */
-export const INDEX_FILES = ['index.html', 'index.htm'] as const;
 
 /**
  * File resolution: what the mapped path names now. A file becomes the entity; a
@@ -26,11 +24,13 @@ export function resolveFile(ctx: RequestContext): StageResult {
     return;
   }
   if (!target.trailingSlash) {
+    // Without the redirect, a folder is reached only by its slash form (serve-static's redirect: false).
+    if (!ctx.options.redirect) return fail(ctx, 404);
     redirect(ctx, directoryLocation(target.segments, target.query));
     return;
   }
   const base = withSeparator(target.absolute);
-  for (const name of INDEX_FILES) {
+  for (const name of ctx.options.index) {
     const index = ctx.services.files.lookup(base + name);
     if (index === 'forbidden') return fail(ctx, 403);
     if (index !== 'not-found' && index.kind === 'file') {

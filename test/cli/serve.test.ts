@@ -12,6 +12,8 @@ beforeAll(async () => {
     'file.txt': 'the file',
     '.env': 'dotenv',
     'folder/a.txt': 'a',
+    'folder/home.html': 'home page',
+    'indexed/index.html': 'the index',
   });
   other = await tempDir();
   await writeTree(other, { 'only-here.txt': 'the other site' });
@@ -129,6 +131,27 @@ describe('serving flags', () => {
     const response = await request(cli.port, target);
     expect(response.status).toBe(status);
     expect(response.headers['cache-control']).toBe(cacheControl);
+  });
+});
+
+describe('folder flags', () => {
+  // [flags, target, status, what the body holds]
+  it.each([
+    [[], '/indexed/', 200, 'the index'],
+    [[], '/folder/', 200, 'a.txt'],
+    [['--index', 'home.html'], '/folder/', 200, 'home page'],
+    [['--index', 'home.html'], '/indexed/', 200, 'index.html'],
+    [['--index', 'missing.html', '--index', 'index.html'], '/indexed/', 200, 'the index'],
+    [['--no-index'], '/indexed/', 200, 'index.html'],
+    [['--no-index', '--no-listing'], '/indexed/', 404, '404'],
+    [[], '/indexed', 301, '301'],
+    [['--no-redirect'], '/indexed', 404, '404'],
+    [['--no-redirect'], '/indexed/', 200, 'the index'],
+  ])('%j: %s → %i', async (flags, target, status, text) => {
+    const cli = await startCli([site, '--port', '0', '--quiet', ...flags]);
+    const response = await request(cli.port, target);
+    expect(response.status).toBe(status);
+    expect(response.text).toContain(text);
   });
 });
 
