@@ -6,6 +6,7 @@ import type { MappedPath } from './fs/map-path.js';
 import type { ByteRange } from './http/range.js';
 import type { LiveReload } from './livereload/index.js';
 import type { ResolvedOptions } from './options.js';
+import type { Mount } from './stages/mount.js';
 
 /**
  * The representation a response will carry: bytes in memory, or a file to
@@ -65,6 +66,8 @@ export interface RequestContext {
   /** Connect/Express style hand-off: when set, a 404 calls it instead of answering. */
   readonly next: ((error?: unknown) => void) | undefined;
   readonly method: string;
+  /** As middleware: the path the app mounted us at, which every URL we send back must carry. */
+  readonly mount: Mount;
   /** As middleware: a status other than 200 that the app gave the response before us (kept; see app-response.ts). */
   readonly appStatus: number | undefined;
   /** Set by the path guard. */

@@ -14,6 +14,7 @@ import { createLiveReloadStages } from './stages/livereload.js';
 import { checkMethod } from './stages/method.js';
 import { selectRanges } from './stages/range.js';
 import { respectAppResponse } from './stages/app-response.js';
+import { mountOf, NO_MOUNT } from './stages/mount.js';
 import { resolveFile } from './stages/resolve.js';
 import { send } from './stages/send.js';
 import { systemWriteSlice } from './write-slices.js';
@@ -85,6 +86,7 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
       next,
       method: req.method ?? 'GET',
       appStatus: next !== undefined && res.statusCode !== 200 ? res.statusCode : undefined,
+      mount: next === undefined ? NO_MOUNT : mountOf(req),
       target: undefined,
       directory: undefined,
       status: 200,

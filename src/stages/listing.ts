@@ -29,13 +29,14 @@ export function listDirectory(ctx: RequestContext): StageResult | Promise<StageR
   addVary(ctx, 'Accept');
   const sort = parseSortQuery(target.query.slice(1));
   const json = prefersJson(ctx.req.headers.accept);
-  const variant = `${json ? 'json' : 'html'} ${sort.key} ${sort.order}`;
+  // A page names its own path, mount included.
+  const variant = `${json ? 'json' : 'html'} ${sort.key} ${sort.order} ${ctx.mount.shown}`;
   const cached = ctx.services.listings.rendered(directory, variant);
   if (cached !== undefined) {
     setEntity(ctx, cached, json);
     return;
   }
-  return renderListing(ctx, directory, target.urlPath, sort, variant, json);
+  return renderListing(ctx, directory, ctx.mount.shown + target.urlPath, sort, variant, json);
 }
 
 async function renderListing(

@@ -17,6 +17,11 @@ export function resolveFile(ctx: RequestContext): StageResult {
   if (found === 'not-found') return fail(ctx, 404);
   if (found === 'forbidden') return fail(ctx, 403);
 
+  // `/static` reached us as `/`: the mount point, like any folder, gets its slash.
+  if (ctx.mount.bare && found.kind === 'directory' && ctx.options.redirect) {
+    redirect(ctx, `${ctx.mount.prefix}/${target.query}`);
+    return;
+  }
   if (found.kind === 'file') {
     // `file.txt/` names a directory that does not exist.
     if (target.trailingSlash) return fail(ctx, 404);
@@ -26,7 +31,7 @@ export function resolveFile(ctx: RequestContext): StageResult {
   if (!target.trailingSlash) {
     // Without the redirect, a folder is reached only by its slash form (serve-static's redirect: false).
     if (!ctx.options.redirect) return fail(ctx, 404);
-    redirect(ctx, directoryLocation(target.segments, target.query));
+    redirect(ctx, ctx.mount.prefix + directoryLocation(target.segments, target.query));
     return;
   }
   const base = withSeparator(target.absolute);

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../src/index.js';
-import { cleanup, FIXTURE_SITE, onCleanup, REPO_ROOT, request } from '../helpers/server.js';
+import { cleanup, FIXTURE_SITE, onCleanup, REPO_ROOT, request, tempDir, writeTree } from '../helpers/server.js';
 
 afterAll(cleanup);
 
@@ -68,6 +68,68 @@ describe('createHandler in an Express 5 app, placed before the routes', () => {
     expect(head.status).toBe(200);
     expect(head.headers['content-length']).toBe(get.headers['content-length']);
     expect(head.body.length).toBe(0);
+  });
+});
+
+describe("mounted at a path: every URL sent back carries the mount", () => {
+  let port: number;
+  beforeAll(async () => {
+    const root = await tempDir();
+    await writeTree(root, {
+      'index.html': '<!doctype html><title>mounted index</title>',
+      'docs/guide.md': '# guide',
+      'docs/deep/a.txt': 'a',
+      'todo@txt': 'the todo list',
+    });
+    const app = express();
+    app.use('/static', createHandler({ directory: root }));
+    app.use('/caf%C3%A9', createHandler({ directory: root }));
+    app.use((_req, res) => {
+      res.status(404).type('text/plain').send('app 404');
+    });
+    port = await listen(app);
+  });
+
+  // [target, status, Location]
+  it.each([
+    ['/static', 301, '/static/'],
+    ['/static?x=1', 301, '/static/?x=1'],
+    ['/static/docs', 301, '/static/docs/'],
+    ['/static/docs/deep?sort=size', 301, '/static/docs/deep/?sort=size'],
+    ['/caf%C3%A9/docs', 301, '/caf%C3%A9/docs/'],
+  ])('%s → %i to %s', async (target, status, location) => {
+    const response = await request(port, target);
+    expect(response.status).toBe(status);
+    expect(response.headers['location']).toBe(location);
+  });
+
+  it('serves the index at the mount point with its slash', async () => {
+    const response = await request(port, '/static/');
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('mounted index');
+  });
+
+  it.each(['/static/todo@txt', '/static//todo@txt'])('%s is the file', async (target) => {
+    const response = await request(port, target);
+    expect(response.status).toBe(200);
+    expect(response.text).toBe('the todo list');
+  });
+
+  it('a listing names its path with the mount, and its links resolve inside it', async () => {
+    const response = await request(port, '/static/docs/');
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('<title>Index of /static/docs/</title>');
+    const base = new URL('http://localhost/static/docs/');
+    const links = [...response.text.matchAll(/href="([^"?]+)"/g)].map((match) => new URL(match[1]!.replace(/&amp;/g, '&'), base).pathname);
+    expect(links).toEqual(expect.arrayContaining(['/static/docs/guide.md', '/static/docs/deep/', '/static/']));
+    const json = await request(port, '/static/docs/', { headers: { Accept: 'application/json' } });
+    expect(JSON.parse(json.text).path).toBe('/static/docs/');
+    // The same folder through the other mount is a page of its own.
+    expect((await request(port, '/caf%C3%A9/docs/')).text).toContain('<title>Index of /café/docs/</title>');
+  });
+
+  it('outside the mount, the app answers', async () => {
+    expect((await request(port, '/docs/guide.md')).text).toBe('app 404');
   });
 });
 
