@@ -4,7 +4,7 @@ import { FileCache } from './fs/file-cache.js';
 import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
-import { errorPage, HTML_TYPE } from './respond.js';
+import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE } from './respond.js';
 import { compress } from './stages/compress.js';
 import { checkPreconditions } from './stages/conditional.js';
 import { createPathGuard } from './stages/guard.js';
@@ -157,6 +157,7 @@ function answerInternalError(ctx: RequestContext, error: unknown): void {
     'content-length': body.length,
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
+    'content-security-policy': ERROR_PAGE_POLICY,
     ...(overloaded ? { 'retry-after': '1' } : {}),
   });
   res.end(ctx.method === 'HEAD' ? undefined : body);

@@ -22,8 +22,20 @@ export function fail(ctx: RequestContext, status: number, explanation?: string):
   }
   if (forwardError(ctx, status)) return HANDLED;
   ctx.status = status;
-  ctx.entity = (status === 404 && customNotFoundPage(ctx)) || htmlEntity(errorPage(status, explanation));
+  const custom = status === 404 ? customNotFoundPage(ctx) : undefined;
+  // The site's own 404.html may load its styles and scripts; only our pages are locked down.
+  if (custom === undefined) ctx.headers['content-security-policy'] = ERROR_PAGE_POLICY;
+  ctx.entity = custom ?? htmlEntity(errorPage(status, explanation));
 }
+
+/**
+ * Content-Security-Policy of the pages we generate. They load nothing, so they
+ * may load nothing: should an escaping bug ever let markup from a file name or a
+ * request into one, the browser still runs no script and fetches nothing.
+ */
+export const ERROR_PAGE_POLICY = "default-src 'none'";
+/** Listings have an inline stylesheet and inline (data:) icons, and nothing else. */
+export const LISTING_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /**
  * With `forwardErrors`, a client error other than 404 goes to the app's error
@@ -47,6 +59,7 @@ export function forwardError(ctx: RequestContext, status: number, headers?: Reco
 export function redirect(ctx: RequestContext, location: string): void {
   ctx.status = 301;
   ctx.headers['location'] = location;
+  ctx.headers['content-security-policy'] = ERROR_PAGE_POLICY;
   ctx.entity = htmlEntity(errorPage(301));
 }
 

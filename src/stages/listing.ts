@@ -3,7 +3,7 @@ import { classifyError, type FileEntry } from '../fs/file-cache.js';
 import { crc32 } from 'node:zlib';
 import type { RenderedListing } from '../listing/cache.js';
 import { parseSortQuery, sortEntries, type SortSpec } from '../listing/sort.js';
-import { addVary, fail, HTML_TYPE, htmlEntity } from '../respond.js';
+import { addVary, fail, HTML_TYPE, htmlEntity, LISTING_POLICY } from '../respond.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -63,6 +63,7 @@ async function renderListing(
 }
 
 function setEntity(ctx: RequestContext, rendered: RenderedListing, json: boolean): void {
+  ctx.headers['content-security-policy'] = LISTING_POLICY;
   ctx.entity = { ...htmlEntity(rendered.body, rendered.etag), contentType: json ? JSON_TYPE : HTML_TYPE };
 }
 

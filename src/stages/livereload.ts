@@ -109,6 +109,9 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     if (liveReload === undefined) return state === 'closed' ? undefined : startNow().then(() => inject(ctx));
     // A range addresses the file's own bytes; it is answered from the file, untouched.
     if (asksForRange(ctx) && ctx.status === 200) return;
+    // Our own pages forbid every script; this one, from our origin, must run and reach the stream.
+    const policy = ctx.headers['content-security-policy'];
+    if (policy !== undefined) ctx.headers['content-security-policy'] = `${String(policy)}; script-src 'self'; connect-src 'self'`;
     // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
     const etag = entity.etag === '' ? '' : etagForEncoding(entity.etag, `lr.${liveReload.lastEventId}`);
     const withScript = (body: Buffer) => {
