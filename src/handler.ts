@@ -3,6 +3,7 @@ import { HANDLED, type RequestContext, type Services, type Stage } from './conte
 import { FileCache } from './fs/file-cache.js';
 import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
+import { formatInternalError } from './log.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import { errorPage, HTML_TYPE } from './respond.js';
 import { compress } from './stages/compress.js';
@@ -135,7 +136,7 @@ function answerInternalError(ctx: RequestContext, error: unknown): void {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const overloaded = code === 'EMFILE' || code === 'ENFILE';
   if (!overloaded) {
-    console.error('serve-dir: internal error while serving a request:', error);
+    console.error(formatInternalError(ctx.method, ctx.req.url ?? '', error));
   } else if (Date.now() - lastDescriptorWarning > 60_000) {
     lastDescriptorWarning = Date.now();
     console.error(`serve-dir: out of file descriptors (${code}); answering 503 until some close (raise the limit with ulimit -n)`);
