@@ -43,8 +43,14 @@ export function createHandler(options: Options = {}): Handler {
   return buildHandler(resolveOptions(options));
 }
 
+/** The handler as the server holds it: it also learns where the server listens. */
+export interface ServerHandler extends Handler {
+  /** The address of every listening socket, as `server.address()` reports it (the Host check follows them). */
+  listeningOn(addresses: readonly string[]): void;
+}
+
 /** createHandler for options already resolved (the server resolves them once for both). */
-export function buildHandler(resolved: ResolvedOptions): Handler {
+export function buildHandler(resolved: ResolvedOptions): ServerHandler {
   const services: Services = {
     options: resolved,
     // --cache-memory bounds all three: half for file contents, a quarter each
@@ -57,10 +63,11 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
     writeSlice: systemWriteSlice(),
   };
   const liveReload = resolved.watch ? createLiveReloadStages(services) : undefined;
+  const checkHost = createHostCheck(resolved);
 
   const stages: Stage[] = [
     checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405
-    createHostCheck(resolved), // one well-formed Host; DNS-rebinding defence on loopback
+    checkHost, //              one well-formed Host; DNS-rebinding defence on loopback
     liveReload?.endpoint, //     /__serve-dir/ client script and event stream
     createPathGuard(resolved), // request target -> path inside the root, or 400/404
     resolveFile, //            stat; file, index file, slash redirect, or directory
@@ -96,6 +103,7 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
   return Object.assign(handler, {
     options: resolved,
     ready: liveReload?.ready ?? Promise.resolve(),
+    listeningOn: checkHost.listeningOn,
     close: async () => {
       services.listings.close();
       await liveReload?.close();
