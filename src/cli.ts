@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { colorsFor } from './log.js';
+import { colorsFor, describeError } from './log.js';
 import { DEFAULT_BIND, DEFAULT_PORT, parsePort, parseSeconds, UsageError, type Options } from './options.js';
 import { startServer, type RunningServer } from './server.js';
 import { terminalSafe } from './terminal-text.js';
@@ -143,7 +143,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    throw error;
+    // Our own bug: its stack is printed, but its message may name the folder given.
+    process.stderr.write(`serve-dir: ${describeError(error)}\n`);
+    process.exitCode = 1;
+    return;
   }
   let stopping = false;
   const stop = () => {

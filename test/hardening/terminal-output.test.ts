@@ -86,6 +86,26 @@ describe('the terminal sees no raw control characters', () => {
     expect(cli.stdout()).toContain(' GET /x%1B%5D0%3Bt%07%0D%0A12:00:00%20DELETE 404 ');
   });
 
+  it('in a crash at start-up (our bug): the stack is shown, the path in its message inert', async () => {
+    const parent = await tempDir();
+    await mkdir(join(parent, `boom${HOSTILE}`));
+    const preload = join(await tempDir(), 'failing-realpath.cjs');
+    await writeFile(
+      preload,
+      `const fs = require('node:fs');
+const realpathSync = fs.realpathSync;
+fs.realpathSync = Object.assign(function (path, ...rest) {
+  if (String(path).includes('boom')) throw Object.assign(new Error(\`EIO: i/o error, realpath '\${path}'\`), { code: 'EIO' });
+  return realpathSync.call(this, path, ...rest);
+}, { native: realpathSync.native });
+`,
+    );
+    const { code, stdout, stderr } = await runCli([`boom${HOSTILE}`, '--port', '0'], { cwd: parent, env: { NODE_OPTIONS: `--require ${preload}` } });
+    expect(code).toBe(1);
+    expectInert(stdout + stderr);
+    expect(stderr).toContain(`serve-dir: Error: EIO: i/o error, realpath '${parent}/boom${SHOWN}'\n    at `);
+  });
+
   it('in internal-error lines, which print even with --quiet', async () => {
     const root = await tempDir();
     await writeTree(root, { 'index.html': '<p>home</p>' });
