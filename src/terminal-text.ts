@@ -21,15 +21,12 @@
  * stay readable: the output is for a person to read, not to parse back.
  */
 export function terminalSafe(text: string): string {
-  UNSAFE.lastIndex = 0;
   // Nearly every line is clean: one scan, no copy.
-  if (!UNSAFE.test(text)) return text;
-  UNSAFE.lastIndex = 0;
-  return text.replace(UNSAFE, escapeChar);
+  return UNSAFE.test(text) ? text.replace(EVERY_UNSAFE, escapeChar) : text;
 }
 
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\p{Cs}/gu;
+const UNSAFE = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\p{Cs}/u;
+const EVERY_UNSAFE = new RegExp(UNSAFE.source, 'gu');
 
 const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
