@@ -13,10 +13,10 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChokidarOptions, FSWatcher } from 'chokidar';
+import { terminalSafe } from '../terminal-text.js';
 import { ChangeBatcher, type BatchTiming, type ChangeKind } from './batch.js';
 import { createIgnoreMatcher } from './ignore.js';
 import { watchNatively, type FsWatchFunction } from './native-watch.js';
-import { terminalSafe } from '../terminal-text.js';
 
 export interface TreeWatcherOptions {
   /** Absolute real path of the served directory. */
