@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { colorsFor } from './log.js';
+import { colorsFor, describeError } from './log.js';
 import { DEFAULT_BIND, DEFAULT_PORT, parsePort, parseSeconds, UsageError, type Options } from './options.js';
 import { startServer, type RunningServer } from './server.js';
+import { terminalSafe } from './terminal-text.js';
 
 const EXAMPLES = `
 Examples:
@@ -107,7 +108,9 @@ function banner(running: RunningServer, requestedPort: number | undefined): stri
   const c = colorsFor();
   const { options } = running.handler;
   const shown = relative(process.cwd(), options.root) || '.';
-  const lines = ['', `  ${c.bold(c.green('serve-dir'))} serving ${c.bold(shown.startsWith('..') ? options.root : shown)}`, ''];
+  // The folder's name is whatever someone called it (an unpacked archive, a clone).
+  const folder = terminalSafe(shown.startsWith('..') ? options.root : shown);
+  const lines = ['', `  ${c.bold(c.green('serve-dir'))} serving ${c.bold(folder)}`, ''];
   for (const url of running.urls.local) lines.push(`  ${c.dim('Local:  ')} ${c.cyan(url)}`);
   for (const url of running.urls.network) lines.push(`  ${c.dim('Network:')} ${c.cyan(url)}`);
   if (running.urls.network.length === 0 && (options.bind === '0.0.0.0' || options.bind === '::')) {
@@ -128,7 +131,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.configureOutput({
     writeErr: (text) => process.stderr.write(text),
     // One line, always: commander puts its "(Did you mean --port?)" on a line of its own.
-    outputError: (text, write) => write(`serve-dir: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    // It quotes the arguments, which may be file names a shell glob expanded.
+    outputError: (text, write) => write(`serve-dir: ${terminalSafe(text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' '))}\n`),
   });
   let running: RunningServer;
   try {
@@ -141,11 +145,15 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`serve-dir: ${error.message}\n`);
+      // Messages name the folder and the address as given: made safe like any path.
+      process.stderr.write(`serve-dir: ${terminalSafe(error.message)}\n`);
       process.exitCode = 1;
       return;
     }
-    throw error;
+    // Our own bug: its stack is printed, but its message may name the folder given.
+    process.stderr.write(`serve-dir: ${describeError(error)}\n`);
+    process.exitCode = 1;
+    return;
   }
   let stopping = false;
   const stop = () => {

@@ -3,6 +3,7 @@ import { HANDLED, type RequestContext, type Services, type Stage } from './conte
 import { FileCache } from './fs/file-cache.js';
 import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
+import { formatInternalError } from './log.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE } from './respond.js';
 import { compress } from './stages/compress.js';
@@ -44,8 +45,14 @@ export function createHandler(options: Options = {}): Handler {
   return buildHandler(resolveOptions(options));
 }
 
+/** The handler as the server holds it: it also learns where the server listens. */
+export interface ServerHandler extends Handler {
+  /** The address of every listening socket, as `server.address()` reports it (the Host check follows them). */
+  listeningOn(addresses: readonly string[]): void;
+}
+
 /** createHandler for options already resolved (the server resolves them once for both). */
-export function buildHandler(resolved: ResolvedOptions): Handler {
+export function buildHandler(resolved: ResolvedOptions): ServerHandler {
   const services: Services = {
     options: resolved,
     // --cache-memory bounds all three: half for file contents, a quarter each
@@ -58,10 +65,11 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
     writeSlice: systemWriteSlice(),
   };
   const liveReload = resolved.watch ? createLiveReloadStages(services) : undefined;
+  const checkHost = createHostCheck(resolved);
 
   const stages: Stage[] = [
     checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405
-    createHostCheck(resolved), // one well-formed Host; DNS-rebinding defence on loopback
+    checkHost, //              one well-formed Host; DNS-rebinding defence on loopback
     liveReload?.endpoint, //     /__serve-dir/ client script and event stream
     createPathGuard(resolved), // request target -> path inside the root, or 400/404
     resolveFile, //            stat; file, index file, slash redirect, or directory
@@ -100,6 +108,7 @@ export function buildHandler(resolved: ResolvedOptions): Handler {
   return Object.assign(handler, {
     options: resolved,
     ready: liveReload?.ready ?? Promise.resolve(),
+    listeningOn: checkHost.listeningOn,
     close: async () => {
       services.listings.close();
       await liveReload?.close();
@@ -140,7 +149,7 @@ function answerInternalError(ctx: RequestContext, error: unknown): void {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const overloaded = code === 'EMFILE' || code === 'ENFILE';
   if (!overloaded) {
-    console.error('serve-dir: internal error while serving a request:', error);
+    console.error(formatInternalError(ctx.method, ctx.req.url ?? '', error));
   } else if (Date.now() - lastDescriptorWarning > 60_000) {
     lastDescriptorWarning = Date.now();
     console.error(`serve-dir: out of file descriptors (${code}); answering 503 until some close (raise the limit with ulimit -n)`);

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inspect } from 'node:util';
 import { createColors } from 'picocolors';
 import { formatSize } from './listing/format.js';
+import { terminalSafe } from './terminal-text.js';
 
 /**
  * Colour only for a person at a terminal: plain when NO_COLOR is set
@@ -27,13 +29,33 @@ export function formatRequestLine(
 ): string {
   const time = date.toTimeString().slice(0, 8);
   const paint = status >= 500 ? colors.red : status >= 400 ? colors.yellow : status >= 300 ? colors.cyan : colors.green;
-  return `${colors.dim(time)} ${method} ${printable(url)} ${paint(String(status))} ${formatSize(bytes)} ${colors.dim(`${milliseconds.toFixed(1)} ms`)}`;
+  return `${colors.dim(time)} ${requestField(method)} ${requestField(url)} ${paint(String(status))} ${formatSize(bytes)} ${colors.dim(`${milliseconds.toFixed(1)} ms`)}`;
 }
 
-/** Never let a request path write control sequences to the user's terminal. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.length > 300 ? `${printable(text.slice(0, 300))}…` : text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+/** A field of a request as a log line shows it: terminal-safe, and cut short so one request cannot flood the screen. */
+export function requestField(text: string): string {
+  return terminalSafe(text.length > 300 ? `${text.slice(0, 300)}…` : text);
+}
+
+/**
+ * The line (and stack) for a bug of ours met while serving a request. The
+ * error's message may hold a path or request text (`EIO: …, stat '/srv/<name>'`),
+ * so the message and every frame are made terminal-safe: a line break in the
+ * message stays inside its line instead of forging another.
+ */
+export function formatInternalError(method: string, target: string, error: unknown): string {
+  return `serve-dir: internal error while serving a request (${requestField(method)} ${requestField(target)}): ${describeError(error)}`;
+}
+
+/** `Name: message` and the stack frames below it, each line terminal-safe. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return terminalSafe(inspect(error));
+  const head = `${error.name}: ${error.message}`;
+  const stack = error.stack ?? '';
+  // The stack begins with the head as it was when the error was made; the frames follow.
+  const framesAt = stack.startsWith(head) ? head.length : stack.search(/\n\s+at /);
+  const frames = framesAt < 0 ? [] : stack.slice(framesAt).split('\n').filter((line) => line !== '');
+  return [terminalSafe(head), ...frames.map(terminalSafe)].join('\n');
 }
 
 /** Log one line per finished (or aborted) request. */

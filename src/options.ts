@@ -55,7 +55,11 @@ export interface Options {
   allowedHost?: string[];
   /** Upper bound, in bytes, of file contents kept in memory. Default 64 MiB. */
   cacheMemory?: number;
-  /** Where request log lines and notices go. Default: stdout via console.log. */
+  /**
+   * Where request log lines and notices go. Default: stdout via console.log.
+   * Text in them that came from a file name, a request or an error message is
+   * already terminal-safe (see terminal-text.ts); colour codes are serve-dir's own.
+   */
   log?: (line: string) => void;
   /**
    * As middleware: hand client errors other than 404 (400, 403, 412, 416) to the

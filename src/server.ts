@@ -83,7 +83,8 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
 
   let bound: Awaited<ReturnType<typeof listen>>;
   try {
-    bound = await listen(server, resolved);
+    // Told as each socket binds, before any request on it is read.
+    bound = await listen(server, resolved, handler.listeningOn);
   } catch (error) {
     await handler.close(); // a watcher started for nothing would outlive the failure
     throw error;
@@ -119,17 +120,30 @@ function responseStarted(socket: Socket): boolean {
   return inFlight != null && inFlight.headersSent;
 }
 
-/** Listen on the configured address, moving to the next port when the default one is busy. */
-async function listen(server: Server, options: ResolvedOptions): Promise<{ port: number; extra: NetServer | undefined }> {
+/**
+ * Listen on the configured address, moving to the next port when the default one
+ * is busy. `onBound` hears the addresses of the sockets listening so far, as
+ * `server.address()` reports them, each time one more binds: it runs in the
+ * same tick as the 'listening' event, before any connection is read.
+ */
+async function listen(
+  server: Server,
+  options: ResolvedOptions,
+  onBound: (addresses: string[]) => void,
+): Promise<{ port: number; extra: NetServer | undefined }> {
   const dualStack = options.bind === 'localhost';
   const primary = dualStack ? '127.0.0.1' : options.bind;
   let port = options.port;
   for (let attempt = 0; ; attempt++) {
     try {
       const bound = await listenOn(server, primary, port);
+      onBound([boundAddress(server)]);
       if (!dualStack) return { port: bound, extra: undefined };
       const extra = await listenIpv6Loopback(server, bound);
-      if (extra !== 'busy') return { port: bound, extra };
+      if (extra !== 'busy') {
+        if (extra !== undefined) onBound([boundAddress(server), boundAddress(extra)]);
+        return { port: bound, extra };
+      }
       await new Promise<void>((done) => server.close(() => done()));
       throw Object.assign(new Error('::1 busy'), { code: 'EADDRINUSE' });
     } catch (error) {
@@ -142,6 +156,12 @@ async function listen(server: Server, options: ResolvedOptions): Promise<{ port:
       throw listenError(error, options.bind, port);
     }
   }
+}
+
+/** The address a listening socket is bound to, e.g. '127.0.0.1' for `--bind 127.1`. */
+function boundAddress(server: Server | NetServer): string {
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.address : '';
 }
 
 function listenOn(server: Server | NetServer, host: string, port: number): Promise<number> {

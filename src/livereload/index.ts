@@ -11,6 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 import pc from 'picocolors';
 import { listMatches } from '../http/etag.js';
+import { describeError } from '../log.js';
+import { terminalSafe } from '../terminal-text.js';
 import { buildClientScript } from './client.js';
 import { EventHub, sendText } from './hub.js';
 import { watchTree } from './watcher.js';
@@ -80,7 +82,7 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
           listener(urlPaths);
         } catch (error) {
           // A bug of ours, but the pages should still hear of the change.
-          options.log(`live reload: a change listener failed: ${(error as Error).stack ?? String(error)}`);
+          options.log(`live reload: a change listener failed: ${describeError(error)}`);
         }
       }
       const told = hub.broadcast(urlPaths);
@@ -113,9 +115,9 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
   };
 }
 
-/** The terminal line for a batch, e.g. "↻ css/site.css (+19 more) → 3 pages". */
+/** The terminal line for a batch, e.g. "↻ css/site.css (+19 more) → 3 pages"; the name is any file's, so made terminal-safe. */
 export function describeBatch(urlPaths: readonly string[], pagesTold: number): string {
-  const first = urlPaths[0]?.slice(1) ?? '';
+  const first = terminalSafe(urlPaths[0]?.slice(1) ?? '');
   const more = urlPaths.length > 1 ? pc.dim(` (+${urlPaths.length - 1} more)`) : '';
   return `${pc.cyan('↻')} ${first}${more} → ${pagesTold} ${pagesTold === 1 ? 'page' : 'pages'}`;
 }

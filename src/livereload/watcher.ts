@@ -13,6 +13,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChokidarOptions, FSWatcher } from 'chokidar';
+import { terminalSafe } from '../terminal-text.js';
 import { ChangeBatcher, type BatchTiming, type ChangeKind } from './batch.js';
 import { createIgnoreMatcher } from './ignore.js';
 import { watchNatively, type FsWatchFunction } from './native-watch.js';
@@ -191,7 +192,7 @@ export async function watchTree(options: TreeWatcherOptions, watch: WatchFunctio
     // One line per kind of error, not one per file.
     if (reportedErrorCodes.has(code)) return;
     reportedErrorCodes.add(code);
-    options.log(`live reload: watcher error: ${error.message}`);
+    options.log(`live reload: watcher error: ${terminalSafe(error.message)}`);
   }
 
   use(polling || nativeMode === undefined ? startChokidar(polling) : startNative(nativeMode));

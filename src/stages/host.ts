@@ -19,25 +19,32 @@ import { fail } from '../respond.js';
  * the only trace is the Host header, which still says evil.example. So while we
  * listen on loopback only, any Host that is not a loopback name is refused.
  * Bound to a network address, the user chose to be reachable by any name.
+ *
+ * Whether we listen on loopback only is a fact about the sockets, not about how
+ * the address was spelled (`127.1`, `0x7f.1`, `::ffff:127.0.0.1` are loopback
+ * too): the server tells the check the addresses it bound (`listeningOn`) before
+ * the first request on them. Until then, as in a handler mounted on another
+ * server, it goes by the `bind` option.
  */
-export function createHostCheck(options: ResolvedOptions): (ctx: RequestContext) => StageResult {
+export function createHostCheck(options: ResolvedOptions): HostCheck {
   // The syntax rule is RFC 9112's and always holds; the rebinding defence is the
   // server's (startServer and the CLI ask for it). A handler inside someone's app
   // behind nginx or on a LAN cannot know its names, so it checks only when asked.
-  const loopbackOnly = options.checkHost && isLoopbackBind(options.bind);
   const allowed = new Set(options.allowedHost.map((host) => host.toLowerCase()));
   const warnRefused = refusalWarnings(options.log);
   // Clients send the same Host on every request, and the verdict on it depends
-  // only on the value and on options fixed here: it is kept.
-  const verdictOn = boundedMemo(MAX_CACHED_HOSTS, MAX_CACHED_HOST_LENGTH, (host): HostVerdict => {
-    if (!HOST_SYNTAX.test(host)) return 'malformed';
-    if (!loopbackOnly) return 'allowed';
-    const name = hostName(host);
-    if (isLoopbackName(name) || allowed.has(name)) return 'allowed';
-    warnRefused(name);
-    return 'refused';
-  });
-  return function checkHost(ctx: RequestContext): StageResult {
+  // only on the value and on where we listen: it is kept until that changes.
+  const verdicts = (loopbackOnly: boolean) =>
+    boundedMemo(MAX_CACHED_HOSTS, MAX_CACHED_HOST_LENGTH, (host): HostVerdict => {
+      if (!HOST_SYNTAX.test(host)) return 'malformed';
+      if (!loopbackOnly) return 'allowed';
+      const name = hostName(host);
+      if (isLoopbackName(name) || allowed.has(name)) return 'allowed';
+      warnRefused(name);
+      return 'refused';
+    });
+  let verdictOn = verdicts(options.checkHost && isLoopbackBind(options.bind));
+  const checkHost = (ctx: RequestContext): StageResult => {
     const host = ctx.req.headers.host;
     // HTTP/1.0 clients may omit Host (Node's parser refuses HTTP/1.1 without one);
     // browsers, the rebinding attack's vehicle, never do.
@@ -50,6 +57,12 @@ export function createHostCheck(options: ResolvedOptions): (ctx: RequestContext)
     }
     if (verdict === 'refused') return fail(ctx, 403, REFUSED_EXPLANATION);
   };
+  return Object.assign(checkHost, {
+    listeningOn(addresses: readonly string[]): void {
+      // Any network address among them makes the server reachable by any name.
+      verdictOn = verdicts(options.checkHost && addresses.every(isLoopbackAddress));
+    },
+  });
 }
 
 const REFUSED_EXPLANATION =
@@ -75,6 +88,13 @@ function refusalWarnings(log: (line: string) => void): (name: string) => void {
     }
     log(`serve-dir: refused a request for host "${name}" (403, DNS-rebinding defence); to allow it, restart with --allowed-host ${name}`);
   };
+}
+
+/** The Host stage, and how the server tells it where it listens. */
+export interface HostCheck {
+  (ctx: RequestContext): StageResult;
+  /** The addresses of every listening socket, as `server.address()` reports them. */
+  listeningOn(addresses: readonly string[]): void;
 }
 
 /** What one Host value earns: 400 (not `host[:port]`), 403 (rebinding defence), or passage. */
@@ -103,15 +123,40 @@ function hostLineCount(req: IncomingMessage): number {
   return count;
 }
 
+/** Whether the `bind` option names loopback; only until the bound addresses are known. */
 export function isLoopbackBind(bind: string): boolean {
   return isLoopbackName(bind.toLowerCase().replace(/^\[(.*)\]$/, '$1'));
 }
 
-/** localhost, *.localhost (RFC 6761 §6.3), 127.0.0.0/8 and ::1. */
+/** localhost, *.localhost (RFC 6761 §6.3), and a loopback IP address however written. */
 export function isLoopbackName(name: string): boolean {
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  if (isIP(name) === 4) return name.startsWith('127.');
-  return name === '::1' || name === '0:0:0:0:0:0:0:1';
+  // Only what could be an IP literal is parsed as one; any other name is a name.
+  return /^[0-9a-fx.:]+$/i.test(name) && isLoopbackAddress(name);
+}
+
+/**
+ * 127.0.0.0/8, ::1, and 127.0.0.0/8 mapped into IPv6 (::ffff:127.x.y.z): the
+ * loopback addresses, in any spelling an IP parser accepts (`127.1`,
+ * `0177.0.0.1`, `2130706433`, `0x7f.1`, `0:0::1`, `::ffff:127.0.0.1`). The
+ * WHATWG URL parser, the one browsers use, writes each in its one canonical form.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  const canonical = canonicalIp(address);
+  if (canonical === undefined) return false;
+  return canonical.startsWith('127.') || canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
+}
+
+/** `a.b.c.d` or `[v6]` in canonical form, or undefined when `text` is not an IP address. */
+function canonicalIp(text: string): string | undefined {
+  const bracketed = text.includes(':') && !text.startsWith('[') ? `[${text}]` : text;
+  let host: string;
+  try {
+    host = new URL(`http://${bracketed}/`).hostname;
+  } catch {
+    return undefined; // not a host at all (a zone index, stray characters)
+  }
+  return host.startsWith('[') || isIP(host) === 4 ? host : undefined;
 }
 
 /** The host part of a Host header: lower-cased, port and IPv6 brackets removed, trailing dot dropped. */
