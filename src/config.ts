@@ -15,6 +15,7 @@ import { checkValue, isPlainObject, quote, SchemaViolation, unknownKeyReason, ty
 import { findJsonSyntaxError } from './config/json-syntax.js';
 import { parseCredentials } from './http/basic-auth.js';
 import { createHeaderRules, parseHeaderLine, type ScopedHeadersConfig } from './http/header-rules.js';
+import { fallbackFileSegments } from './http/navigation.js';
 import { UsageError } from './options.js';
 
 export const CONFIG_FILE_NAME = 'serve-dir.config.json';
@@ -125,7 +126,10 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigOptions]-?: KeySpec<NonNu
       anyOf: [{ type: 'boolean' }, { type: 'string', minLength: 1 }],
       description: 'Single-page app: browser navigations to missing paths get index.html, or this file of the served folder. Flag: -s, --single, --spa [file].',
     },
-    (value) => (typeof value === 'string' ? checkServedFile(value) : value),
+    (value) => {
+      if (typeof value === 'string') fallbackFileSegments(value, 'spa');
+      return value;
+    },
   ),
   cleanUrls: flag('Serve about.html at /about, and redirect /about.html there. Flag: --clean-urls.'),
   cors: flag('Access-Control-Allow-Origin: * on every response, and answer preflights. Flag: --cors.'),
@@ -205,15 +209,7 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigOptions]-?: KeySpec<NonNu
     },
     (routes) => {
       const normalised: Record<string, ProxyRoute> = {};
-      for (const [prefix, route] of Object.entries(routes)) {
-        const full = typeof route === 'string' ? { target: route } : route;
-        checkProxyPrefix(prefix);
-        checkProxyTarget(prefix, full.target);
-        if (full.rewrite !== undefined && !full.rewrite.from.startsWith('/')) {
-          throw new UsageError(`the rewrite of ${quote(prefix)} must replace a path prefix starting with "/", not ${quote(full.rewrite.from)}`);
-        }
-        normalised[prefix] = { ...full };
-      }
+      for (const [prefix, route] of Object.entries(routes)) normalised[prefix] = checkProxyRoute(prefix, typeof route === 'string' ? { target: route } : route);
       return normalised;
     },
   ),
@@ -257,9 +253,10 @@ export function validateConfig(value: unknown, file: string): ConfigOptions {
     } catch (error) {
       if (error instanceof SchemaViolation) throw new ConfigError(`${file}: ${error.message}`);
       if (error instanceof UsageError) {
-        // The checks of header, headers and auth name their own place ("header[2] ...").
+        // The checks of header and headers name their own place ("header[2] ...").
         const reason = error.message.replace(/^invalid /, '');
-        throw new ConfigError(`${file}: ${reason.startsWith(key) ? reason : `${quote(key)}: ${reason}`}`);
+        const own = reason.startsWith(`${key}: `) ? reason.slice(key.length + 2) : reason;
+        throw new ConfigError(`${file}: ${own.startsWith(`${key}[`) ? own : `${quote(key)}: ${own}`}`);
       }
       throw error;
     }
@@ -344,13 +341,30 @@ export function mergeWithFlags<T extends object>(config: Partial<T>, flags: T, f
   return merged;
 }
 
-/** A file of the served folder named in the config (spa): relative, inside, not hidden. */
-function checkServedFile(name: string): string {
-  const segments = name.replace(/^\/+/, '').split('/');
-  if (name.includes('\\') || name.includes('\0') || segments.some((segment) => segment === '' || segment === '.' || segment === '..' || segment.startsWith('.'))) {
-    throw new UsageError(`must name a file inside the served folder, such as "index.html" or "200.html", not ${quote(name)}`);
+/**
+ * Check a proxy route (the prefix a plain URL path, the target an http(s) or ws(s) URL without
+ * query, the rewrite a path prefix) and return a copy. Throws a UsageError naming the prefix.
+ */
+export function checkProxyRoute(prefix: string, route: ProxyRoute): ProxyRoute {
+  checkProxyPrefix(prefix);
+  checkProxyTarget(prefix, route.target);
+  if (route.rewrite !== undefined && !route.rewrite.from.startsWith('/')) {
+    throw new UsageError(`the rewrite of ${quote(prefix)} must replace a path prefix starting with "/", not ${quote(route.rewrite.from)}`);
   }
-  return name;
+  return { ...route, ...(route.rewrite === undefined ? {} : { rewrite: { ...route.rewrite } }) };
+}
+
+/** `--proxy <prefix>=<url>` (issue 15): the same checks as the config file's "proxy". */
+export function parseProxyFlag(text: string): [prefix: string, route: ProxyRoute] {
+  const equals = text.indexOf('=');
+  if (equals <= 0) throw new UsageError(`invalid --proxy ${quote(text)}: expected <prefix>=<url>, such as /api=http://127.0.0.1:5000`);
+  const prefix = text.slice(0, equals);
+  try {
+    return [prefix, checkProxyRoute(prefix, { target: text.slice(equals + 1) })];
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`invalid --proxy: ${error.message}`);
+    throw error;
+  }
 }
 
 function checkProxyPrefix(prefix: string): void {

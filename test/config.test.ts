@@ -10,6 +10,7 @@ import {
   loadConfig,
   mergeWithFlags,
   parseConfig,
+  parseProxyFlag,
   type ConfigOptions,
 } from '../src/config.js';
 import { IMPLEMENTED_KEYWORDS } from '../src/config/json-schema.js';
@@ -128,8 +129,8 @@ describe('parseConfig: mistakes are one line naming the file, the key and the va
     ['{ "headers": [{ "source": "/a", "headers": {}, "extra": 1 }] }', /^: "headers\[0\]": unknown key "extra"; valid keys: source, headers$/],
     ['{ "headers": [{ "source": "/a", "headers": { "X-A": 1 } }] }', /^: "headers\[0\]\.headers\.X-A" must be a string, not 1$/],
     ['{ "headers": [{ "source": "a/b", "headers": {} }] }', /^: headers\[0\]\.source "a\/b": start it with "\/"/],
-    ['{ "auth": "alice" }', /^: auth: expected user:password, both non-empty$/],
-    ['{ "auth": "alice:pa\\nss" }', /^: auth: the user and password must not contain control characters$/],
+    ['{ "auth": "alice" }', /^: "auth": expected user:password, both non-empty$/],
+    ['{ "auth": "alice:pa\\nss" }', /^: "auth": the user and password must not contain control characters$/],
     ['{ "proxy": { "/api": 5000 } }', /^: "proxy\.\/api" must be a non-empty string or an object, not 5000$/],
     ['{ "proxy": { "/api": { "traget": "http://a" } } }', /^: "proxy\.\/api" needs the key "target"$/],
     ['{ "proxy": { "/api": { "target": "http://a", "chageOrigin": true } } }', /^: "proxy\.\/api": unknown key "chageOrigin" \(did you mean "changeOrigin"\?\); valid keys: target, changeOrigin, rewrite, ws$/],
@@ -266,5 +267,23 @@ describe('mergeWithFlags: flags given on the command line override the file', ()
   it.each(rows)('%j with %j from the command line', (config, given, expected) => {
     expect(mergeWithFlags(config, flags, (key) => given.includes(key))).toEqual(expected);
     expect(flags.port).toBe(9000); // not mutated
+  });
+});
+
+describe('parseProxyFlag: --proxy <prefix>=<url>, checked as the config file is', () => {
+  it('splits at the first "="', () => {
+    expect(parseProxyFlag('/api=http://127.0.0.1:5000/base')).toEqual(['/api', { target: 'http://127.0.0.1:5000/base' }]);
+  });
+
+  const invalid: Array<[string, RegExp]> = [
+    ['http://127.0.0.1:5000', /^invalid --proxy "http:\/\/127.0.0.1:5000": expected <prefix>=<url>/],
+    ['=http://a', /expected <prefix>=<url>/],
+    ['api=http://a', /^invalid --proxy: the prefix "api" must be a plain URL path/],
+    ['/api/..=http://a', /the prefix "\/api\/\.\." must be a plain URL path/],
+    ['/api=localhost:5000', /^invalid --proxy: the target of "\/api" must be an http\(s\) or ws\(s\) URL/],
+    ['/api=http://a/?x=1', /cannot have a query or fragment/],
+  ];
+  it.each(invalid)('%j', (text, message) => {
+    expect(() => parseProxyFlag(text)).toThrow(message);
   });
 });

@@ -178,14 +178,33 @@ function dedupe(fields: readonly HeaderField[]): HeaderField[] {
  * Put user headers over the built-in ones: one value per name, the user's (so `-H
  * "Cache-Control: no-store"` replaces serve-dir's `no-cache` instead of adding a second
  * field). Returns a new object; keys of `builtIn` are matched without regard to case.
+ *
+ * Vary is the exception: it is joined, not replaced. Dropping serve-dir's `Accept-Encoding`
+ * would let a cache hand a gzip body to a client that cannot decode it (RFC 9110 §12.5.5).
  */
 export function applyUserHeaders(builtIn: OutgoingHttpHeaders, user: readonly HeaderField[]): OutgoingHttpHeaders {
   if (user.length === 0) return builtIn;
   const merged: OutgoingHttpHeaders = {};
   const overridden = new Set(user.map((field) => field.name.toLowerCase()));
+  let builtInVary = '';
   for (const [name, value] of Object.entries(builtIn)) {
-    if (!overridden.has(name.toLowerCase())) merged[name] = value;
+    const lower = name.toLowerCase();
+    if (lower === 'vary' && value !== undefined) builtInVary = String(value);
+    if (!overridden.has(lower)) merged[name] = value;
   }
-  for (const field of user) merged[field.name.toLowerCase()] = field.value;
+  for (const field of user) {
+    const name = field.name.toLowerCase();
+    merged[name] = name === 'vary' ? joinVary(builtInVary, field.value) : field.value;
+  }
   return merged;
+}
+
+/** The union of two Vary lists, without duplicates (names compared without case); "*" absorbs all. */
+function joinVary(builtIn: string, user: string): string {
+  const names = new Map<string, string>();
+  for (const member of `${builtIn},${user}`.split(',')) {
+    const name = member.trim();
+    if (name !== '') names.set(name.toLowerCase(), name);
+  }
+  return names.has('*') ? '*' : [...names.values()].join(', ');
 }

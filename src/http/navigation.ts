@@ -11,6 +11,8 @@
 // that (`/dashboard/settings` serves index.html from one folder deeper): single-page apps must
 // use root-relative URLs (`/assets/app.js`) or a `<base href="/">`, as their build tools do.
 
+import { UsageError } from '../options.js';
+
 /**
  * The SPA fallback answers browser navigations only (Fetch's "navigate" requests send
  * `text/html` in Accept): a script, stylesheet or image that is missing keeps its 404, so a
@@ -45,6 +47,19 @@ export function isSpaNavigation(request: NavigationRequest, hasMediaType: (exten
   if (last === undefined) return true;
   const extension = fileExtension(last);
   return extension === undefined || !hasMediaType(extension);
+}
+
+/**
+ * The segments of the SPA's page (`--spa [file]`, default index.html), a file of the served
+ * folder: "200.html", "app/shell.html" or "/app/shell.html". Never a hidden file and never
+ * outside the root, whatever the flag says, so the fallback cannot become a way around the
+ * path guard. Throws a UsageError naming `source`.
+ */
+export function fallbackFileSegments(name: string, source = '--spa'): string[] {
+  const segments = name.replace(/^\/+/, '').split('/');
+  const bad = name.includes('\\') || name.includes('\0') || segments.some((segment) => segment === '' || segment === '.' || segment === '..' || segment.startsWith('.'));
+  if (bad) throw new UsageError(`invalid ${source}: must name a file inside the served folder, such as "index.html" or "200.html", not ${JSON.stringify(name)}`);
+  return segments;
 }
 
 /** The lower-cased text after the last dot of a name, if any ('tar.gz' -> 'gz'; 'v1.' -> none). */

@@ -166,6 +166,18 @@ describe('applyUserHeaders: user headers override built-in ones of the same name
     expect(builtIn['cache-control']).toBe('no-cache'); // not mutated
   });
 
+  // [built-in Vary, user Vary, sent]
+  const vary: Array<[string | undefined, string, string]> = [
+    ['Accept-Encoding', 'Origin', 'Accept-Encoding, Origin'],
+    ['Accept-Encoding', 'accept-encoding, Origin', 'accept-encoding, Origin'],
+    [undefined, 'Origin', 'Origin'],
+    ['Accept-Encoding', '*', '*'],
+  ];
+  it.each(vary)('Vary is joined, never replaced: %j + %j -> %j', (builtIn, user, sent) => {
+    const headers = builtIn === undefined ? {} : { vary: builtIn };
+    expect(applyUserHeaders(headers, [{ name: 'Vary', value: user }])).toEqual({ vary: sent });
+  });
+
   it('returns the same object when there is nothing to add (no allocation on the hot path)', () => {
     const builtIn = { a: '1' };
     expect(applyUserHeaders(builtIn, [])).toBe(builtIn);

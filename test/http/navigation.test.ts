@@ -3,6 +3,7 @@ import { contentTypeFor } from '../../src/fs/content-type.js';
 import { mapRequestPath } from '../../src/fs/map-path.js';
 import {
   acceptsHtml,
+  fallbackFileSegments,
   fileExtension,
   isSpaNavigation,
   resolveCleanUrl,
@@ -166,5 +167,21 @@ describe('resolveCleanUrl: --clean-urls', () => {
       kind: 'serve',
       segments: ['about.html'],
     });
+  });
+});
+
+describe('fallbackFileSegments: --spa [file]', () => {
+  const valid: Array<[string, string[]]> = [
+    ['index.html', ['index.html']],
+    ['200.html', ['200.html']],
+    ['/app/shell.html', ['app', 'shell.html']],
+  ];
+  it.each(valid)('%j', (name, segments) => {
+    expect(fallbackFileSegments(name)).toEqual(segments);
+  });
+
+  const invalid = ['../outside.html', 'a/../../b.html', '.hidden.html', 'app/.cache/x.html', 'a//b.html', 'a\\b.html', 'a\0b', '', '/', './index.html'];
+  it.each(invalid)('%j is a usage error', (name) => {
+    expect(() => fallbackFileSegments(name)).toThrow(/^invalid --spa: must name a file inside the served folder/);
   });
 });
