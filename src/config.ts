@@ -11,7 +11,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { checkValue, isPlainObject, quote, SchemaViolation, unknownKeyReason, type JsonSchema } from './config/json-schema.js';
+import { checkValue, describeValue, isPlainObject, quote, SchemaViolation, unknownKeyReason, type JsonSchema } from './config/json-schema.js';
 import { findJsonSyntaxError } from './config/json-syntax.js';
 import { parseCredentials } from './http/basic-auth.js';
 import { createHeaderRules, parseHeaderLine, type ScopedHeadersConfig } from './http/header-rules.js';
@@ -238,7 +238,7 @@ export function configJsonSchema(): Record<string, unknown> {
  */
 export function validateConfig(value: unknown, file: string): ConfigOptions {
   if (!isPlainObject(value)) {
-    throw new ConfigError(`${file}: expected an object of settings such as { "port": 8080 }, not ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+    throw new ConfigError(`${file}: expected an object of settings such as { "port": 8080 }, not ${describeValue(value)}`);
   }
   const keys = Object.keys(CONFIG_KEYS);
   const context: ConvertContext = { folder: dirname(resolve(file)) };
