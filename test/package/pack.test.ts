@@ -21,7 +21,7 @@ interface PackedFile {
 }
 
 /** The runtime dependencies by design, with their own dependencies: what an install may bring. */
-const DESIGNED = ['chokidar', 'commander', 'mime-db', 'mime-types', 'picocolors', 'readdirp', 'serve-dir'];
+const DESIGNED = ['chokidar', 'commander', 'mime-db', 'mime-types', 'picocolors', 'readdirp', 'serve-dir', 'uqr'];
 
 describe('npm pack', () => {
   let files: string[];
