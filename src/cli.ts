@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { suggestFlag } from './flag-suggestion.js';
 import { colorsFor, describeError } from './log.js';
 import { DEFAULT_BIND, DEFAULT_PORT, parsePort, parseSeconds, UsageError, type Options } from './options.js';
 import { startServer, type RunningServer } from './server.js';
@@ -46,7 +47,8 @@ export function buildProgram(): Command {
     .version(version(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
-    .showSuggestionAfterError(true)
+    // Our own, stricter suggestion (flag-suggestion.ts) is added in main().
+    .showSuggestionAfterError(false)
     .allowExcessArguments(false);
 }
 
@@ -132,7 +134,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     writeErr: (text) => process.stderr.write(text),
     // One line, always: commander puts its "(Did you mean --port?)" on a line of its own.
     // It quotes the arguments, which may be file names a shell glob expanded.
-    outputError: (text, write) => write(`serve-dir: ${terminalSafe(text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' '))}\n`),
+    outputError: (text, write) => write(`serve-dir: ${terminalSafe(withSuggestion(program, text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')))}\n`),
   });
   let running: RunningServer;
   try {
@@ -168,4 +170,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   process.on('SIGTERM', stop);
   // Only now: whoever reads the URL may stop us at once, and must get a graceful stop.
   console.log(banner(running, program.opts<ParsedFlags>().port === undefined ? undefined : running.handler.options.port));
+}
+
+/** `unknown option '--por'` gains `(did you mean --port?)` when it is a slip of the keyboard. */
+function withSuggestion(program: Command, message: string): string {
+  const unknown = /^unknown option '([^']*)'$/.exec(message)?.[1];
+  if (unknown === undefined) return message;
+  const known = program.options.flatMap((option) => (option.long === undefined ? [] : [option.long]));
+  const suggestion = suggestFlag(unknown, known);
+  return suggestion === undefined ? message : `${message} (did you mean ${suggestion}?)`;
 }

@@ -47,6 +47,21 @@ describe('--help and --version', () => {
   });
 });
 
+describe('an unknown flag', () => {
+  // [typed, the whole line]: a suggestion only for a slip of the keyboard.
+  it.each([
+    ['--por', "serve-dir: unknown option '--por' (did you mean --port?)\n"],
+    ['--imutable', "serve-dir: unknown option '--imutable' (did you mean --immutable?)\n"],
+    ['--verbose', "serve-dir: unknown option '--verbose'\n"],
+    ['--xyzzy', "serve-dir: unknown option '--xyzzy'\n"],
+  ])('%s', async (flag, line) => {
+    const { code, stdout, stderr } = await runCli([flag]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(line);
+  });
+});
+
 describe('user errors: one line on stderr, exit 1, no stack trace', () => {
   // [arguments, what the line says]
   it.each([
