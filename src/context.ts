@@ -74,7 +74,7 @@ export interface RequestContext {
   target: MappedPath | undefined;
   /** Set by resolution when a directory without an index is to be listed. */
   directory: FileEntry | undefined;
-  /** Status to answer with; stages after an error leave error responses alone. */
+  /** Status to answer with: 200 while undecided; anything else ends the request's way through the file stages. */
   status: number;
   /** Headers specific to this response (Location, Allow, Content-Range ...). */
   headers: OutgoingHttpHeaders;
@@ -90,7 +90,26 @@ export interface RequestContext {
 export const HANDLED = Symbol('handled');
 
 export type StageResult = void | typeof HANDLED;
-export type Stage = (ctx: RequestContext) => StageResult | Promise<StageResult>;
+export interface Stage {
+  (ctx: RequestContext): StageResult | Promise<StageResult>;
+  /**
+   * Runs after the answer is decided too. Once a stage settles the status (an
+   * error, a redirect, a 304, a miss), the runner skips every stage without this
+   * mark: only the stages that finish an answer (settle a miss, inject the
+   * live-reload script, write it) still run, so no stage needs its own guard.
+   */
+  readonly finishes?: true;
+}
+
+/** Mark a stage as one that finishes every answer, decided or not. */
+export function finishing(stage: (ctx: RequestContext) => StageResult | Promise<StageResult>): Stage {
+  return Object.assign(stage, { finishes: true as const });
+}
+
+/** The answer is decided: a status other than 200 was settled by some stage. */
+export function isDecided(ctx: RequestContext): boolean {
+  return ctx.status !== 200;
+}
 
 /**
  * A GET with a Range header addresses the identity bytes of the file (RFC 9110

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HANDLED, type RequestContext, type Services, type Stage } from './context.js';
+import { finishing, HANDLED, type RequestContext, type Services, type Stage } from './context.js';
 import { FileCache } from './fs/file-cache.js';
 import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
@@ -16,6 +16,7 @@ import { checkMethod } from './stages/method.js';
 import { selectRanges } from './stages/range.js';
 import { respectAppResponse } from './stages/app-response.js';
 import { mountOf, NO_MOUNT } from './stages/mount.js';
+import { settleNotFound } from './stages/not-found.js';
 import { resolveFile } from './stages/resolve.js';
 import { send } from './stages/send.js';
 import { systemWriteSlice } from './write-slices.js';
@@ -67,22 +68,27 @@ export function buildHandler(resolved: ResolvedOptions): ServerHandler {
   const liveReload = resolved.watch ? createLiveReloadStages(services) : undefined;
   const checkHost = createHostCheck(resolved);
 
+  // Once a stage decides the answer (any status but 200), the runner goes straight
+  // to the stages marked ⏎, which finish every answer.
   const stages: Stage[] = [
-    checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405
-    checkHost, //              one well-formed Host; DNS-rebinding defence on loopback
-    liveReload?.endpoint, //     /__serve-dir/ client script and event stream
+    // Route-like stages: about the request, before any file is looked at.
+    checkHost, //              one well-formed Host (400 + close); DNS-rebinding defence (403)
+    checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405 (or next() as middleware)
+    liveReload?.endpoint, //   /__serve-dir/ client script and event stream
+    // File stages.
     createPathGuard(resolved), // request target -> path inside the root, or 400/404
-    resolveFile, //            stat; file, index file, slash redirect, or directory
+    resolveFile, //            stat; file, index file, slash redirect, or directory; a miss is recorded
     listDirectory, //          directory without index -> HTML or JSON listing
-    liveReload?.inject, //     live-reload script into every HTML page we send
+    settleNotFound, //       ⏎ a miss becomes next(), 404.html or our 404 page
+    liveReload && finishing(liveReload.inject), // ⏎ live-reload script into every HTML page we send
     // The coding is chosen before preconditions are checked: a gzip body is a
     // representation of its own with its own ETag (RFC 9110 §8.8.3), and
     // If-None-Match must be compared with the tag of what would be sent.
     resolved.compress ? compress : undefined, // br / gzip, precompressed sidecars
     checkPreconditions, //     validators: 304 / 412 (RFC 9110 §13)
     selectRanges, //           Range / If-Range: 206 / 416 (RFC 9110 §14), identity only
-    respectAppResponse, //     middleware: the app's status and Content-Type; none of its headers on our errors
-    send, //                   status, headers and body
+    finishing(respectAppResponse), // ⏎ middleware: the app's status and Content-Type; none of its headers on our errors
+    finishing(send), //        ⏎ status, headers and body: the one writer
   ].filter((stage): stage is Stage => stage !== undefined);
 
   const handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void => {
@@ -120,7 +126,9 @@ export function buildHandler(resolved: ResolvedOptions): ServerHandler {
 function runStages(stages: readonly Stage[], ctx: RequestContext, index: number): void {
   try {
     for (let i = index; i < stages.length; i++) {
-      const result = (stages[i] as Stage)(ctx);
+      const stage = stages[i] as Stage;
+      if (ctx.status !== 200 && stage.finishes !== true) continue;
+      const result = stage(ctx);
       if (result === HANDLED) return;
       if (result !== undefined) {
         result.then(

@@ -12,20 +12,41 @@ export function htmlEntity(html: string | Buffer, etag = ''): Entity {
 
 /**
  * Answer with an error status. The body never echoes the request or names a
- * server path. A 404 uses the root's `404.html` when there is one, and in
- * middleware mode hands the request on to `next()` instead.
+ * server path. A 404 is only recorded here (a miss is data): the not-found
+ * stage settles it late, once, as a `404.html`, `next()`, or a fallback.
  */
 export function fail(ctx: RequestContext, status: number, explanation?: string): StageResult {
-  if (status === 404 && ctx.next !== undefined) {
-    ctx.next();
-    return HANDLED;
+  if (status === 404) {
+    ctx.status = 404;
+    ctx.entity = undefined;
+    return;
   }
   if (forwardError(ctx, status)) return HANDLED;
   ctx.status = status;
-  const custom = status === 404 ? customNotFoundPage(ctx) : undefined;
+  ctx.headers['content-security-policy'] = ERROR_PAGE_POLICY;
+  ctx.entity = htmlEntity(errorPage(status, explanation));
+}
+
+/** A recorded miss: 404 with nothing to send yet. */
+export function isMiss(ctx: RequestContext): boolean {
+  return ctx.status === 404 && ctx.entity === undefined;
+}
+
+/**
+ * What a miss becomes. As middleware: the app's next handler. Standalone: the
+ * root's `404.html` when there is one, else our page. (The SPA fallback and
+ * clean URLs plug in here.)
+ */
+export function settleMiss(ctx: RequestContext): StageResult {
+  if (!isMiss(ctx)) return;
+  if (ctx.next !== undefined) {
+    ctx.next();
+    return HANDLED;
+  }
+  const custom = customNotFoundPage(ctx);
   // The site's own 404.html may load its styles and scripts; only our pages are locked down.
   if (custom === undefined) ctx.headers['content-security-policy'] = ERROR_PAGE_POLICY;
-  ctx.entity = custom ?? htmlEntity(errorPage(status, explanation));
+  ctx.entity = custom ?? htmlEntity(errorPage(404));
 }
 
 /**

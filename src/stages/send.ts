@@ -5,7 +5,7 @@ import { HANDLED, type Entity, type RequestContext, type StageResult } from '../
 import { classifyError } from '../fs/file-cache.js';
 import { contentRange, type ByteRange } from '../http/range.js';
 import { makeBoundary, multipartLayout } from '../http/multipart.js';
-import { fail } from '../respond.js';
+import { fail, settleMiss } from '../respond.js';
 import { endWithSlices } from '../write-slices.js';
 
 /**
@@ -269,6 +269,6 @@ function replaceWithError(ctx: RequestContext, path: string, error: unknown): St
   const status = classifyError(error) === 'forbidden' ? 403 : 404;
   ctx.services.files.invalidate(path);
   ctx.ranges = undefined;
-  if (fail(ctx, status) === HANDLED) return HANDLED;
+  if (fail(ctx, status) === HANDLED || settleMiss(ctx) === HANDLED) return HANDLED;
   return send(ctx);
 }
