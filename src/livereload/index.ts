@@ -15,7 +15,7 @@ import { buildClientScript } from './client.js';
 import { EventHub, sendText } from './hub.js';
 import { watchTree } from './watcher.js';
 
-export { injectScript } from './inject.js';
+export { incompatibleCharset, injectScript, pageFileCharset, PageFileScans, type PageScan } from './inject.js';
 
 export const LIVERELOAD_PREFIX = '/__serve-dir/';
 const CLIENT_PATH = `${LIVERELOAD_PREFIX}client.js`;

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { asksForRange, HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
 import { etagForEncoding } from '../http/etag.js';
@@ -31,6 +30,7 @@ export interface LiveReloadStages {
 export function createLiveReloadStages(services: Services): LiveReloadStages {
   const { options } = services;
   let module: typeof LiveReloadModule | undefined;
+  let pageScans: LiveReloadModule.PageFileScans | undefined;
   // Serving never waits for the watcher, and the first answer does not even share
   // the CPU with it: the module loads and the tree is scanned once the first
   // response is out, or WATCH_DELAY_MS after start if no request comes. A page
@@ -67,6 +67,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       for (const urlPath of urlPaths) services.files.invalidate(resolve(options.root, `.${urlPath}`));
     });
     module = loaded;
+    pageScans = new loaded.PageFileScans();
     services.liveReload = liveReload;
     return liveReload;
   });
@@ -101,6 +102,22 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     return services.liveReload.handle(ctx.req, ctx.res) ? HANDLED : fail(ctx, 404);
   }
 
+  let charsetNoted = false;
+  /** Once per server: a page whose charset takes no ASCII tag goes out as is, and the terminal says why. */
+  const noteIncompatible = (ctx: RequestContext, charset: string) => {
+    if (charsetNoted) return;
+    charsetNoted = true;
+    let page = 'a page';
+    try {
+      // Percent-encoded: a file's name reaches the terminal as plain ASCII.
+      if (ctx.target !== undefined) page = encodeURI(ctx.target.urlPath);
+    } catch {}
+    options.log(
+      `live reload: ${page} is in ${charset}, not UTF-8 or another ASCII-compatible charset, so it is sent ` +
+        'without the live-reload script (reload it by hand); pages like it are sent the same way without another note',
+    );
+  };
+
   function inject(ctx: RequestContext): StageResult | Promise<StageResult> {
     const entity = ctx.entity;
     if (entity === undefined || !entity.contentType.startsWith('text/html')) return;
@@ -110,21 +127,42 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     // A range addresses the file's own bytes; it is answered from the file, untouched.
     if (asksForRange(ctx) && ctx.status === 200) return;
     // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
+    const tag = liveReload.scriptTag;
     const etag = entity.etag === '' ? '' : etagForEncoding(entity.etag, `lr.${liveReload.lastEventId}`);
-    const withScript = (body: Buffer) => {
+    const body = entity.body;
+    if (body !== undefined) {
+      // Kept between requests (a big listing is megabytes to copy), until a change renames it.
+      let injected = etag === '' ? undefined : services.variants.get(etag);
+      if (injected === undefined) {
+        const charset = module!.incompatibleCharset(body);
+        if (charset !== undefined) return noteIncompatible(ctx, charset);
+        injected = module!.injectScript(body, tag);
+        if (etag !== '') services.variants.store(etag, injected);
+      }
       // The page is now generated: no ranges, no sidecars.
-      ctx.entity = { ...entity, body, size: body.length, etag, file: undefined };
-    };
-    // Kept between requests (a big listing is megabytes to copy), until a change renames it.
-    const injected = etag === '' ? undefined : services.variants.get(etag);
-    if (injected !== undefined) return withScript(injected);
-    const addScript = (html: Buffer) => {
-      const body = module!.injectScript(html, liveReload.scriptTag);
-      if (etag !== '') services.variants.store(etag, body);
-      withScript(body);
-    };
-    if (entity.body !== undefined) return addScript(entity.body);
-    return readFile(entity.file!.absolute).then(addScript);
+      ctx.entity = { ...entity, body: injected, size: injected.length, etag, file: undefined };
+      return;
+    }
+    const file = entity.file;
+    if (file === undefined) return;
+    // Too large to hold: streamed with the tag spliced in, its length known from the scan.
+    const scans = pageScans!;
+    let scanned = scans.done(file);
+    if (scanned === undefined && ctx.method === 'HEAD') {
+      // A HEAD sends no body: it needs to know whether the tag goes in (the charset), not where
+      // (its length is the same anywhere), and does not wait for a scan of the whole page.
+      scanned = module!.pageFileCharset(file.absolute).then(
+        (charset): LiveReloadModule.PageScan => (charset === undefined ? { kind: 'insert', at: 0 } : { kind: 'incompatible', charset }),
+        () => undefined,
+      );
+    }
+    return (scanned ?? scans.scan(file)).then((scan) => {
+      // Unreadable now: sent as is, and sending meets (and answers) the same error as without --watch.
+      if (scan === undefined) return;
+      if (scan.kind === 'incompatible') return noteIncompatible(ctx, scan.charset);
+      const bytes = Buffer.from(tag, 'utf8');
+      ctx.entity = { ...entity, size: entity.size + bytes.length, etag, insertion: { at: scan.at, bytes } };
+    });
   }
 
   return {
