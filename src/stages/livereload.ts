@@ -1,5 +1,7 @@
+import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { asksForRange, HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
+import { mapRequestPath } from '../fs/map-path.js';
 import { etagForEncoding } from '../http/etag.js';
 import type * as LiveReloadModule from '../livereload/index.js';
 import { fail } from '../respond.js';
@@ -61,6 +63,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       // --quiet drops the line per change; a watcher that fails, or falls back to polling, still says so.
       log: options.log,
       quiet: options.quiet,
+      announces: (urlPath) => wouldServe(services, urlPath),
     });
     // Forget what we knew about changed files before any page is told to reload.
     liveReload.onChange((urlPaths) => {
@@ -180,4 +183,36 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       await liveReload?.close();
     },
   };
+}
+
+/**
+ * Would a request for the changed `urlPath` be served, or, for a path just deleted, have been?
+ * Decided by the server's own rules, not a copy of them: the path guard maps the path as a
+ * browser would request it (percent-encoded), and the file cache looks it up as resolution does
+ * (links leading out of the root, and what is neither a file nor a folder, are not served).
+ */
+export function wouldServe(services: Services, urlPath: string): boolean {
+  const { options } = services;
+  let target: string;
+  try {
+    target = urlPath.split('/').map(encodeURIComponent).join('/');
+  } catch {
+    return false; // a lone surrogate: no request can spell it
+  }
+  const mapped = mapRequestPath(target, options.root, options.dotfiles);
+  // Refused (a backslash, a hidden name), or a request for it would name another path.
+  if (!mapped.ok || mapped.path.urlPath !== urlPath) return false;
+  let found: ReturnType<Services['files']['lookup']>;
+  try {
+    found = services.files.lookup(mapped.path.absolute);
+  } catch {
+    return true; // the system is busy (EMFILE): the name itself is fine
+  }
+  if (typeof found === 'object') return true;
+  if (found === 'forbidden' || lstatSync(mapped.path.absolute, { throwIfNoEntry: false }) !== undefined) return false;
+  // Gone, so pages that showed it should hear. But the watcher decodes a name that is not UTF-8
+  // with U+FFFD in place of the bad bytes, a spelling under which no file is found: a request
+  // for the real name is refused (400), and no page can have loaded it. (A real name with U+FFFD
+  // in it goes untold only once deleted.)
+  return !urlPath.includes('\uFFFD');
 }
