@@ -49,7 +49,7 @@ describe('injectScript', () => {
     const elapsed = performance.now() - started;
     expect(result.subarray(-TAG.length).toString()).toBe(TAG);
     expect(result.length).toBe(page.length + TAG.length);
-    // A linear scan takes a few tens of ms here; a quadratic one would take minutes.
-    expect(elapsed).toBeLessThan(1000);
+    // A linear scan takes well under a second here, even on a busy machine; a quadratic one would take minutes.
+    expect(elapsed).toBeLessThan(5000);
   });
 });

@@ -87,7 +87,7 @@ describe('findInsertionPoint', () => {
     const started = performance.now();
     expect(findInsertionPoint(page)).toBe(page.length - '</html>'.length);
     // Linear: a few tens of ms here; a quadratic scan would take minutes.
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 });
 
