@@ -19,7 +19,7 @@ const MiB = 1024 * 1024;
 const PAGE_SIZE = 200 * MiB;
 const CLIENTS = 8;
 const HEADS = 2;
-/** Peak resident growth allowed: the streaming budget (16 MiB) and scans (1 MiB), with room; one held page is 200. */
+/** Peak resident growth allowed: the streaming budget (16 MiB) and scans (4 MiB), with room; one held page is 200. */
 const MAX_PEAK_GROWTH = 64 * MiB;
 /** Slowest small page allowed meanwhile: the loopback is saturated, but nobody waits for a page to be read whole. */
 const MAX_SMALL_PAGE_MS = 3000;
