@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { soakLargePages } from './large-pages.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -375,10 +376,13 @@ async function main() {
   server.child.kill('SIGTERM');
   await server.exited;
   if (!keep) rmSync(root, { recursive: true, force: true });
+  // A server of its own, with --watch, after the main one is gone (see large-pages.js).
+  const largePages = await soakLargePages(log);
 
   // ---- verdict
   const failures = [];
   if (died !== undefined) failures.push(died);
+  failures.push(...largePages.failures);
   if (stats.serverErrors > 0) failures.push(`${stats.serverErrors} responses were 5xx`);
   if (stats.errorCount > 0) failures.push(`${stats.errorCount} requests went wrong, e.g.:\n    ${stats.errors.join('\n    ')}`);
   if (stats.slowLate > 0) failures.push(`${stats.slowLate} slow clients were held longer than ${(HEADERS_TIMEOUT_MS + CUT_OFF_SLACK_MS) / 1000} s`);
@@ -407,6 +411,7 @@ async function main() {
     `  errors               ${stats.errorCount} (5xx: ${stats.serverErrors})`,
     `  latency (normal)     p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies.at(-1) ?? 0).toFixed(1)} ms`,
     `  slow clients cut     ${cutOffs.length === 0 ? 'none' : `${cutOffs.length} with 408, after ${(cutOffs[0] / 1000).toFixed(1)}–${(cutOffs.at(-1) / 1000).toFixed(1)} s`}${stats.slowLate > 0 ? `; ${stats.slowLate} late` : ''}`,
+    `  large pages, --watch ${largePages.summary}`,
     `  bounds               descriptors +${MAX_DESCRIPTOR_GROWTH}, memory +${before === undefined ? 'n/a' : mib(memoryBound)}, slow clients cut within ${(HEADERS_TIMEOUT_MS + CUT_OFF_SLACK_MS) / 1000} s`,
     '',
     failures.length === 0 ? 'PASS' : `FAIL\n  ${failures.join('\n  ')}`,

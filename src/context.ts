@@ -27,6 +27,11 @@ export interface Entity {
   body: Buffer | undefined;
   /** The file behind the entity, when it is one. */
   file: FileEntry | undefined;
+  /**
+   * Bytes to put into the streamed file at offset `at` (the live-reload script in a page too
+   * large to hold); `size` counts them. Such an entity is a generated page: no ranges, no sidecars.
+   */
+  insertion?: { at: number; bytes: Buffer };
 }
 
 /**

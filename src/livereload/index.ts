@@ -17,7 +17,7 @@ import { buildClientScript } from './client.js';
 import { EventHub, sendText } from './hub.js';
 import { watchTree } from './watcher.js';
 
-export { injectScript } from './inject.js';
+export { incompatibleCharset, injectScript, pageFileCharset, PageFileScans, type PageScan } from './inject.js';
 
 export const LIVERELOAD_PREFIX = '/__serve-dir/';
 const CLIENT_PATH = `${LIVERELOAD_PREFIX}client.js`;
@@ -37,6 +37,11 @@ export interface LiveReloadOptions {
   quiet?: boolean;
   /** Cap of open event streams; beyond it the stream is refused with 503. Default 100. */
   maxStreams?: number;
+  /**
+   * Whether pages may hear of a changed URL path: a request for it would be served (or was, for
+   * a file just deleted). The server decides by its own rules; by default every path is told.
+   */
+  announces?: (urlPath: string) => boolean;
 }
 
 export interface LiveReload {
@@ -76,15 +81,19 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
     ignore: options.ignore,
     poll: options.poll,
     log: options.log,
-    onBatch(urlPaths) {
+    onBatch(changed) {
       for (const listener of listeners) {
         try {
-          listener(urlPaths);
+          listener(changed);
         } catch (error) {
           // A bug of ours, but the pages should still hear of the change.
           options.log(`live reload: a change listener failed: ${describeError(error)}`);
         }
       }
+      // A name no request can be served for (one the path guard refuses, a link leading out of
+      // the root) is nobody's business, and a page could do nothing with it.
+      const urlPaths = options.announces === undefined ? changed : changed.filter(options.announces);
+      if (urlPaths.length === 0) return;
       const told = hub.broadcast(urlPaths);
       if (!options.quiet) options.log(describeBatch(urlPaths, told));
     },

@@ -23,6 +23,8 @@ export function compress(ctx: RequestContext): StageResult | Promise<StageResult
   addVary(ctx, 'Accept-Encoding');
   // Ranges address the identity bytes; a ranged request gets identity.
   if (asksForRange(ctx)) return;
+  // A large page with the live-reload script spliced in goes out as it streams, uncompressed.
+  if (entity.insertion !== undefined) return;
   const accept = ctx.req.headers['accept-encoding'];
   if (accept === undefined || accept === '') return;
 

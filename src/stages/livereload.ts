@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { asksForRange, HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
+import { mapRequestPath } from '../fs/map-path.js';
 import { etagForEncoding } from '../http/etag.js';
 import type * as LiveReloadModule from '../livereload/index.js';
 import { fail } from '../respond.js';
@@ -31,6 +32,7 @@ export interface LiveReloadStages {
 export function createLiveReloadStages(services: Services): LiveReloadStages {
   const { options } = services;
   let module: typeof LiveReloadModule | undefined;
+  let pageScans: LiveReloadModule.PageFileScans | undefined;
   // Serving never waits for the watcher, and the first answer does not even share
   // the CPU with it: the module loads and the tree is scanned once the first
   // response is out, or WATCH_DELAY_MS after start if no request comes. A page
@@ -61,12 +63,14 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       // --quiet drops the line per change; a watcher that fails, or falls back to polling, still says so.
       log: options.log,
       quiet: options.quiet,
+      announces: (urlPath) => wouldServe(services, urlPath),
     });
     // Forget what we knew about changed files before any page is told to reload.
     liveReload.onChange((urlPaths) => {
       for (const urlPath of urlPaths) services.files.invalidate(resolve(options.root, `.${urlPath}`));
     });
     module = loaded;
+    pageScans = new loaded.PageFileScans();
     services.liveReload = liveReload;
     return liveReload;
   });
@@ -101,6 +105,22 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     return services.liveReload.handle(ctx.req, ctx.res) ? HANDLED : fail(ctx, 404);
   }
 
+  let charsetNoted = false;
+  /** Once per server: a page whose charset takes no ASCII tag goes out as is, and the terminal says why. */
+  const noteIncompatible = (ctx: RequestContext, charset: string) => {
+    if (charsetNoted) return;
+    charsetNoted = true;
+    let page = 'a page';
+    try {
+      // Percent-encoded: a file's name reaches the terminal as plain ASCII.
+      if (ctx.target !== undefined) page = encodeURI(ctx.target.urlPath);
+    } catch {}
+    options.log(
+      `live reload: ${page} is in ${charset}, not UTF-8 or another ASCII-compatible charset, so it is sent ` +
+        'without the live-reload script (reload it by hand); pages like it are sent the same way without another note',
+    );
+  };
+
   function inject(ctx: RequestContext): StageResult | Promise<StageResult> {
     const entity = ctx.entity;
     if (entity === undefined || !entity.contentType.startsWith('text/html')) return;
@@ -113,21 +133,42 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     const policy = ctx.headers['content-security-policy'];
     if (policy !== undefined) ctx.headers['content-security-policy'] = `${String(policy)}; script-src 'self'; connect-src 'self'`;
     // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
+    const tag = liveReload.scriptTag;
     const etag = entity.etag === '' ? '' : etagForEncoding(entity.etag, `lr.${liveReload.lastEventId}`);
-    const withScript = (body: Buffer) => {
+    const body = entity.body;
+    if (body !== undefined) {
+      // Kept between requests (a big listing is megabytes to copy), until a change renames it.
+      let injected = etag === '' ? undefined : services.variants.get(etag);
+      if (injected === undefined) {
+        const charset = module!.incompatibleCharset(body);
+        if (charset !== undefined) return noteIncompatible(ctx, charset);
+        injected = module!.injectScript(body, tag);
+        if (etag !== '') services.variants.store(etag, injected);
+      }
       // The page is now generated: no ranges, no sidecars.
-      ctx.entity = { ...entity, body, size: body.length, etag, file: undefined };
-    };
-    // Kept between requests (a big listing is megabytes to copy), until a change renames it.
-    const injected = etag === '' ? undefined : services.variants.get(etag);
-    if (injected !== undefined) return withScript(injected);
-    const addScript = (html: Buffer) => {
-      const body = module!.injectScript(html, liveReload.scriptTag);
-      if (etag !== '') services.variants.store(etag, body);
-      withScript(body);
-    };
-    if (entity.body !== undefined) return addScript(entity.body);
-    return readFile(entity.file!.absolute).then(addScript);
+      ctx.entity = { ...entity, body: injected, size: injected.length, etag, file: undefined };
+      return;
+    }
+    const file = entity.file;
+    if (file === undefined) return;
+    // Too large to hold: streamed with the tag spliced in, its length known from the scan.
+    const scans = pageScans!;
+    let scanned = scans.done(file);
+    if (scanned === undefined && ctx.method === 'HEAD') {
+      // A HEAD sends no body: it needs to know whether the tag goes in (the charset), not where
+      // (its length is the same anywhere), and does not wait for a scan of the whole page.
+      scanned = module!.pageFileCharset(file.absolute).then(
+        (charset): LiveReloadModule.PageScan => (charset === undefined ? { kind: 'insert', at: 0 } : { kind: 'incompatible', charset }),
+        () => undefined,
+      );
+    }
+    return (scanned ?? scans.scan(file)).then((scan) => {
+      // Unreadable now: sent as is, and sending meets (and answers) the same error as without --watch.
+      if (scan === undefined) return;
+      if (scan.kind === 'incompatible') return noteIncompatible(ctx, scan.charset);
+      const bytes = Buffer.from(tag, 'utf8');
+      ctx.entity = { ...entity, size: entity.size + bytes.length, etag, insertion: { at: scan.at, bytes } };
+    });
   }
 
   return {
@@ -145,4 +186,36 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       await liveReload?.close();
     },
   };
+}
+
+/**
+ * Would a request for the changed `urlPath` be served, or, for a path just deleted, have been?
+ * Decided by the server's own rules, not a copy of them: the path guard maps the path as a
+ * browser would request it (percent-encoded), and the file cache looks it up as resolution does
+ * (links leading out of the root, and what is neither a file nor a folder, are not served).
+ */
+export function wouldServe(services: Services, urlPath: string): boolean {
+  const { options } = services;
+  let target: string;
+  try {
+    target = urlPath.split('/').map(encodeURIComponent).join('/');
+  } catch {
+    return false; // a lone surrogate: no request can spell it
+  }
+  const mapped = mapRequestPath(target, options.root, options.dotfiles);
+  // Refused (a backslash, a hidden name), or a request for it would name another path.
+  if (!mapped.ok || mapped.path.urlPath !== urlPath) return false;
+  let found: ReturnType<Services['files']['lookup']>;
+  try {
+    found = services.files.lookup(mapped.path.absolute);
+  } catch {
+    return true; // the system is busy (EMFILE): the name itself is fine
+  }
+  if (typeof found === 'object') return true;
+  if (found === 'forbidden' || lstatSync(mapped.path.absolute, { throwIfNoEntry: false }) !== undefined) return false;
+  // Gone, so pages that showed it should hear. But the watcher decodes a name that is not UTF-8
+  // with U+FFFD in place of the bad bytes, a spelling under which no file is found: a request
+  // for the real name is refused (400), and no page can have loaded it. (A real name with U+FFFD
+  // in it goes untold only once deleted.)
+  return !urlPath.includes('\uFFFD');
 }

@@ -85,6 +85,7 @@ export function send(ctx: RequestContext): StageResult | Promise<StageResult> {
   if (entity.body !== undefined) {
     return sendBuffer(ctx, headers, range === undefined ? entity.body : entity.body.subarray(range.start, range.end + 1));
   }
+  if (entity.insertion !== undefined) return streamWithInsertion(ctx, headers, entity.file!.absolute, entity.size, entity.insertion);
   return streamFile(ctx, headers, entity.file!.absolute, entity.size, range);
 }
 
@@ -100,7 +101,7 @@ function baseHeaders(ctx: RequestContext, contentType: string | undefined): Head
     if (!notModified && contentType !== undefined) headers.push('content-type', contentType);
     if (validators && entity.etag !== '') headers.push('etag', ctx.encoded?.etag ?? entity.etag);
     if (validators && entity.lastModified !== '') headers.push('last-modified', entity.lastModified);
-    if (status < 300 && entity.file !== undefined) headers.push('accept-ranges', 'bytes');
+    if (status < 300 && entity.file !== undefined && entity.insertion === undefined) headers.push('accept-ranges', 'bytes');
   }
   headers.push('cache-control', validators && !isPage(contentType) ? ctx.services.cacheControl : 'no-cache');
   // A 304 updates the cached response's metadata and has no body to sniff: it carries the
@@ -139,6 +140,22 @@ async function streamFile(
   headers.push('content-length', length);
   if (ctx.method === 'HEAD' || length === 0) return sendHeadersOnly(ctx, headers);
   return withOpenFile(ctx, path, headers, (handle) => sendFilePieces(ctx, handle, [{ start, end: start + length - 1 }]));
+}
+
+/** Stream a file with bytes put in at one offset (a large page with the live-reload script). */
+async function streamWithInsertion(
+  ctx: RequestContext,
+  headers: HeaderList,
+  path: string,
+  size: number,
+  insertion: { at: number; bytes: Buffer },
+): Promise<StageResult> {
+  headers.push('content-length', size);
+  if (ctx.method === 'HEAD') return sendHeadersOnly(ctx, headers);
+  const fileEnd = size - insertion.bytes.length;
+  const pieces: Array<Buffer | ByteRange> = [{ start: 0, end: insertion.at - 1 }, insertion.bytes, { start: insertion.at, end: fileEnd - 1 }];
+  const nonEmpty = pieces.filter((piece) => Buffer.isBuffer(piece) || piece.end >= piece.start);
+  return withOpenFile(ctx, path, headers, (handle) => sendFilePieces(ctx, handle, nonEmpty));
 }
 
 function sendHeadersOnly(ctx: RequestContext, headers: HeaderList): void {

@@ -316,4 +316,24 @@ describe.skipIf(!hasChromium)('live reload in Chromium', () => {
     await explained(cli, after(page).waitFor());
     expect(await loads(), terminal(cli)).toBe(2);
   });
+
+  /** A page whose own script holds "</body>", with a commented-out "</body>" after its end, `padding` bytes of text in between. */
+  const trickyPage = (heading: string, padding: number) =>
+    `<!doctype html><meta charset="utf-8"><title>tricky</title><h1>${heading}</h1>\n` +
+    `<script>document.documentElement.dataset.end = "</body>";</script>\n<p>${'x'.repeat(padding)}</p>\n` +
+    '</body></html>\n<!-- </body> -->\n';
+
+  it.each([
+    ['in memory', 0],
+    ['streamed (larger than the file cache holds)', 300 * 1024],
+  ])('puts the script where it runs, not in a script string or a comment: a page %s', async (_how, padding) => {
+    const { root, cli } = await startSite({ 'tricky.html': trickyPage('Tricky one', padding) });
+    const { page, loads } = await openLivePage(`${cli.url}/tricky.html`);
+    // The page's own script ran intact, and the live-reload client listens (openLivePage waited).
+    expect(await page.evaluate('document.documentElement.dataset.end')).toBe('</body>');
+
+    await writeFile(join(root, 'tricky.html'), trickyPage('Tricky two', padding));
+    await explained(cli, page.getByRole('heading', { name: 'Tricky two' }).waitFor());
+    expect(await loads(), terminal(cli)).toBe(2);
+  });
 });
