@@ -19,7 +19,8 @@ export function buildClientScript(eventsUrl: string): string {
   return String.raw`(() => {
   'use strict';
   if (window.__serveDir) return;
-  const EVENTS_URL = ${JSON.stringify(eventsUrl)};
+  // Beside the script, wherever the app mounted us (/static/__serve-dir/events).
+  const EVENTS_URL = document.currentScript ? new URL(${JSON.stringify(eventsUrl.slice(eventsUrl.lastIndexOf('/') + 1))}, document.currentScript.src).pathname : ${JSON.stringify(eventsUrl)};
   const CACHE_BUST_PARAM = 'serve-dir';
   const state = { server: null, lastEventId: '', source: null, updates: 0 };
   window.__serveDir = state;

@@ -133,8 +133,10 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     const policy = ctx.headers['content-security-policy'];
     if (policy !== undefined) ctx.headers['content-security-policy'] = `${String(policy)}; script-src 'self'; connect-src 'self'`;
     // The script tag names the latest event, so the page's bytes, and its ETag, change with it.
-    const tag = liveReload.scriptTag;
-    const etag = entity.etag === '' ? '' : etagForEncoding(entity.etag, `lr.${liveReload.lastEventId}`);
+    // Mounted at /static, the script is at /static/__serve-dir/client.js: each mount is a page of its own.
+    const { prefix } = ctx.mount;
+    const tag = prefix === '' ? liveReload.scriptTag : liveReload.scriptTag.replace('src="/', `src="${prefix.replaceAll('&', '&amp;')}/`);
+    const etag = entity.etag === '' ? '' : etagForEncoding(entity.etag, `lr.${liveReload.lastEventId}${prefix}`);
     const body = entity.body;
     if (body !== undefined) {
       // Kept between requests (a big listing is megabytes to copy), until a change renames it.

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../src/index.js';
+import { SseClient } from '../livereload/sse-client.js';
 import { cleanup, FIXTURE_SITE, onCleanup, REPO_ROOT, request, tempDir, writeTree } from '../helpers/server.js';
 
 afterAll(cleanup);
@@ -130,6 +131,39 @@ describe("mounted at a path: every URL sent back carries the mount", () => {
 
   it('outside the mount, the app answers', async () => {
     expect((await request(port, '/docs/guide.md')).text).toBe('app 404');
+  });
+});
+
+describe('live reload under a mount', () => {
+  it('the script, its stream and the change events all live under the mount', async () => {
+    const root = await tempDir();
+    await writeTree(root, { 'index.html': '<!doctype html><title>t</title><body><p>hi</p></body>' });
+    const handler = createHandler({ directory: root, watch: true, quiet: true });
+    onCleanup(() => handler.close());
+    const app = express();
+    app.use('/static', handler);
+    const port = await listen(app);
+    await handler.ready;
+
+    const page = await request(port, '/static/');
+    expect(page.status).toBe(200);
+    const src = /<script src="([^"]+)"/.exec(page.text)?.[1];
+    expect(src).toBe('/static/__serve-dir/client.js');
+    const script = await request(port, src!);
+    expect(script.status).toBe(200);
+    expect(script.headers['content-type']).toMatch(/^text\/javascript/);
+
+    const events = await SseClient.connect(`http://127.0.0.1:${port}/static/__serve-dir/events`, { Host: `localhost:${port}` });
+    onCleanup(() => {
+      events.response.destroy();
+    });
+    expect(events.status).toBe(200);
+    expect((await events.next(10_000)).data.type).toBe('hello');
+    await writeTree(root, { 'index.html': '<!doctype html><title>t</title><body><p>edited</p></body>' });
+    const message = await events.next(10_000);
+    expect(message.data).toMatchObject({ type: 'change' });
+    // The same page at the root of another app would name another script: its tag is its own.
+    expect((await request(port, '/static/')).headers['etag']).not.toBe(page.headers['etag']);
   });
 });
 
