@@ -60,3 +60,29 @@ export function contentTypeFor(fileName: string): string {
 
 /** For the test that keeps the table in step with mime-types. */
 export const COMMON_TYPES = COMMON;
+
+/**
+ * `.ts` names two kinds of file: TypeScript source, and MPEG transport stream
+ * segments (HLS video). mime-types says video/mp2t for both, so a browser
+ * downloads a source file instead of showing it. The content tells them apart:
+ * a transport stream is a run of 188-byte packets, each starting with the sync
+ * byte 0x47 (ISO/IEC 13818-1 §2.4.3.2), which no text file has at every 188th
+ * byte. `.tsx`, `.mts` and `.cts` are only ever source.
+ */
+export const SOURCE_TYPE = 'text/plain; charset=utf-8';
+export const TRANSPORT_STREAM_TYPE = 'video/mp2t';
+/** Bytes to read from the start of a `.ts` file to tell (three packet starts). */
+export const TRANSPORT_STREAM_SNIFF_BYTES = 2 * 188 + 1;
+
+export function isTypeScriptName(fileName: string): boolean {
+  return /\.(?:ts|tsx|mts|cts)$/i.test(fileName);
+}
+
+/** The type of a `.ts`/`.tsx`/`.mts`/`.cts` file from its first bytes (at least TRANSPORT_STREAM_SNIFF_BYTES, or the whole file). */
+export function typeScriptOrTransportStream(fileName: string, head: Uint8Array): string {
+  if (!/\.ts$/i.test(fileName) || head.length === 0) return SOURCE_TYPE;
+  for (let offset = 0; offset < head.length; offset += 188) {
+    if (head[offset] !== 0x47) return SOURCE_TYPE;
+  }
+  return TRANSPORT_STREAM_TYPE;
+}
