@@ -52,6 +52,8 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     requireHostHeader: true,
   });
   server.maxConnections = MAX_CONNECTIONS;
+  const stalls = resolved.stallTimeout > 0 ? new StallWatch(resolved.stallTimeout * 1000) : undefined;
+  server.on('connection', (socket: Socket) => stalls?.watch(socket));
   let warnedFull = false;
   server.on('drop', () => {
     if (warnedFull) return;
@@ -93,8 +95,70 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     handler,
     port,
     urls: urlsFor(resolved.bind, port),
-    close: (graceMs = 2000) => closeGracefully(server, extra, handler, graceMs),
+    close: async (graceMs = 2000) => {
+      await closeGracefully(server, extra, handler, graceMs);
+      stalls?.close();
+    },
   };
+}
+
+/**
+ * Cuts connections whose response has bytes waiting that the client does not take.
+ * Without it, a client that asks for a large file and never reads holds its
+ * connection, an open file and read buffers for ever, and enough of them hold
+ * every place under the connection cap. Progress is watched where bytes leave the
+ * process, the kernel taking them off the socket's queue, so every body is covered
+ * alike: in-memory bodies in write slices, streamed files, compressed streams
+ * (whose compressor waits on the same queue). A connection with nothing waiting is
+ * never stalled: an idle keep-alive connection (it has its own timeout), a
+ * live-reload stream between events, a request still being worked on.
+ * (HTTP/2 will need the same sampling per stream, for its flow-control window.)
+ */
+class StallWatch {
+  readonly #sockets = new Map<Socket, WriteProgress>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(private readonly stallMs: number) {
+    // Checked ten times per timeout, at least once a second: a stalled response is cut
+    // within a tenth of the timeout (a second at most) after it expires.
+    this.#timer = setInterval(() => this.#sweep(), Math.min(1000, Math.max(10, stallMs / 10))).unref();
+  }
+
+  watch(socket: Socket): void {
+    this.#sockets.set(socket, { completed: 0, queued: 0, since: performance.now() });
+    socket.once('close', () => this.#sockets.delete(socket));
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#sockets.clear();
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const [socket, seen] of this.#sockets) {
+      if (socket.destroyed) continue;
+      const buffered = socket.writableLength;
+      // Bytes handed to libuv and not yet taken by the kernel: this shrinks as the kernel
+      // takes part of one large write, which completes only once all of it is taken.
+      const queued = (socket as Socket & { _handle?: { writeQueueSize?: number } | null })._handle?.writeQueueSize ?? 0;
+      // Written bytes minus those still buffered or in flight: the writes that completed.
+      const completed = socket.bytesWritten - buffered;
+      const waiting = buffered > 0 || queued > 0;
+      if (!waiting || completed > seen.completed || queued < seen.queued) seen.since = now;
+      seen.completed = completed;
+      seen.queued = queued;
+      if (now - seen.since >= this.stallMs) socket.destroy();
+    }
+  }
+}
+
+interface WriteProgress {
+  /** `completed` and `queued` (see the sweep) when last looked at. */
+  completed: number;
+  queued: number;
+  /** When bytes last moved, or the connection last had none waiting. */
+  since: number;
 }
 
 /**
