@@ -55,7 +55,10 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   const stalls = resolved.stallTimeout > 0 ? new StallWatch(resolved.stallTimeout * 1000) : undefined;
   server.on('connection', (socket: Socket) => stalls?.watch(socket));
   let warnedFull = false;
-  server.on('drop', () => {
+  server.on('drop', (refused?: { localAddress?: string }) => {
+    // Full: the connection that has kept bytes waiting longest without taking them
+    // makes room at once, so that the client turned away now finds a place when it tries again.
+    stalls?.evictOne(refused?.localAddress);
     if (warnedFull) return;
     warnedFull = true;
     resolved.log(`serve-dir: ${MAX_CONNECTIONS} connections open; refusing more until some close`);
@@ -125,8 +128,24 @@ class StallWatch {
   }
 
   watch(socket: Socket): void {
-    this.#sockets.set(socket, { completed: 0, queued: 0, since: performance.now() });
+    this.#sockets.set(socket, { taken: 0, since: performance.now(), waiting: false });
     socket.once('close', () => this.#sockets.delete(socket));
+  }
+
+  /**
+   * Cut the connection on `localAddress` (the listening address that is full) whose
+   * bytes have waited longest without progress, if that is a tenth of the stall
+   * timeout or more: a client that reads, even slowly, moves its bytes sooner.
+   */
+  evictOne(localAddress: string | undefined): void {
+    const now = performance.now();
+    let oldest: [Socket, WriteProgress] | undefined;
+    for (const entry of this.#sockets) {
+      const [socket, mark] = entry;
+      if (!mark.waiting || socket.destroyed || (localAddress !== undefined && socket.localAddress !== localAddress)) continue;
+      if (oldest === undefined || mark.since < oldest[1].since) oldest = entry;
+    }
+    if (oldest !== undefined && now - oldest[1].since >= this.stallMs / 10) oldest[0].destroy();
   }
 
   close(): void {
@@ -136,29 +155,51 @@ class StallWatch {
 
   #sweep(): void {
     const now = performance.now();
-    for (const [socket, seen] of this.#sockets) {
+    for (const [socket, mark] of this.#sockets) {
       if (socket.destroyed) continue;
-      const buffered = socket.writableLength;
-      // Bytes handed to libuv and not yet taken by the kernel: this shrinks as the kernel
-      // takes part of one large write, which completes only once all of it is taken.
-      const queued = (socket as Socket & { _handle?: { writeQueueSize?: number } | null })._handle?.writeQueueSize ?? 0;
-      // Written bytes minus those still buffered or in flight: the writes that completed.
-      const completed = socket.bytesWritten - buffered;
-      const waiting = buffered > 0 || queued > 0;
-      if (!waiting || completed > seen.completed || queued < seen.queued) seen.since = now;
-      seen.completed = completed;
-      seen.queued = queued;
-      if (now - seen.since >= this.stallMs) socket.destroy();
+      const { waiting, taken } = writeProgress(socket);
+      mark.waiting = waiting;
+      if (!waiting || taken - mark.taken >= MIN_PROGRESS_BYTES) {
+        mark.taken = taken;
+        mark.since = now;
+      } else if (now - mark.since >= this.stallMs) {
+        socket.destroy();
+      }
     }
   }
 }
 
+/**
+ * The least a response with bytes waiting must move in each stall timeout. Any byte
+ * at all would not do: a client can take one a minute, and when thousands of stalled
+ * connections fill the kernel's memory for TCP, it lets each of them take a little
+ * from time to time. 64 KiB in 30 s is 2 KiB/s, slower than any real link.
+ */
+const MIN_PROGRESS_BYTES = 64 * 1024;
+
 interface WriteProgress {
-  /** `completed` and `queued` (see the sweep) when last looked at. */
-  completed: number;
-  queued: number;
-  /** When bytes last moved, or the connection last had none waiting. */
+  /** Bytes the kernel had taken from this socket at `since`. */
+  taken: number;
+  /** When the connection last had nothing waiting, or last moved MIN_PROGRESS_BYTES. */
   since: number;
+  /** Whether bytes were waiting when last looked at. */
+  waiting: boolean;
+}
+
+type SocketInternals = Socket & { _bytesDispatched?: number; _handle?: { writeQueueSize?: number } | null };
+
+/** Whether bytes wait to go out on `socket`, and how many the kernel has taken so far. */
+function writeProgress(socket: Socket): { waiting: boolean; taken: number } {
+  const internals = socket as SocketInternals;
+  const buffered = socket.writableLength;
+  // Handed to libuv and not yet taken by the kernel: this shrinks as the kernel takes
+  // part of one large write, which completes only once all of it is taken.
+  const queued = internals._handle?.writeQueueSize ?? 0;
+  const dispatched = internals._bytesDispatched;
+  // Without Node's count of bytes handed to libuv (it has had it since 0.x), the
+  // writes that completed: coarser, a large write counts only once all of it is taken.
+  const taken = dispatched === undefined ? socket.bytesWritten - buffered : dispatched - queued;
+  return { waiting: buffered > 0 || queued > 0, taken };
 }
 
 /**

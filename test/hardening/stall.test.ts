@@ -47,10 +47,15 @@ interface Client {
 
 /** Send `bytes` and read nothing past what the socket takes in by itself. */
 function stalledClient(server: Server, port: number, bytes: Buffer): Client {
-  const closed = new Promise<number>((resolve) => {
-    server.once('connection', (serverSide: Socket) => serverSide.once('close', () => resolve(performance.now() - sent)));
-  });
   const socket = connect({ port, host: '127.0.0.1' });
+  const closed = new Promise<number>((resolve) => {
+    const onConnection = (serverSide: Socket) => {
+      if (serverSide.remotePort !== socket.localPort) return;
+      server.off('connection', onConnection);
+      serverSide.once('close', () => resolve(performance.now() - sent));
+    };
+    server.on('connection', onConnection);
+  });
   socket.pause();
   socket.on('error', () => {});
   const sent = performance.now();
@@ -155,5 +160,45 @@ describe('a client that stops reading', () => {
 
   it.each([-1, Number.NaN, Infinity])('stallTimeout %s is refused', async (stallTimeout) => {
     await expect(serveDirectory(root, { stallTimeout })).rejects.toThrow(/invalid stall timeout/);
+  });
+});
+
+describe('stalled clients at the connection cap', () => {
+  /** A stand-in for MAX_CONNECTIONS, lowered on the live server: each stalled client pins a few MiB of kernel memory on loopback. */
+  const CAP = 20;
+
+  /** One request on a new connection, retried every 100 ms until answered; resolves with the milliseconds that took. */
+  async function answeredAfter(port: number, giveUpMs: number): Promise<number> {
+    const started = performance.now();
+    while (performance.now() - started < giveUpMs) {
+      const response = await request(port, '/small.bin').catch(() => undefined);
+      if (response?.status === 200) return performance.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return Infinity;
+  }
+
+  it(`with every place taken by clients that stopped reading, a new client is answered within the stall timeout, and descriptors return to where they were`, async () => {
+    const stallTimeout = 2;
+    const { server, port } = await serveDirectory(root, { stallTimeout });
+    server.maxConnections = CAP;
+    const descriptorsBefore = (await openFileTargets()).length;
+    const stalled = Array.from({ length: CAP }, () => stalledClient(server, port, rawRequest({ target: '/large.bin' })));
+    try {
+      await settles(async () => (await servedFilesOpen()).length === CAP, 5_000);
+      // Full: a connection now is refused...
+      const refusedAt = performance.now();
+      // ...until a place frees up: at once for a client that stalled a tenth of the timeout ago, at the latest when the timeout cuts it.
+      const ms = await answeredAfter(port, stallTimeout * 1000 + CUT_SLACK_MS);
+      expect(ms).toBeLessThan(stallTimeout * 1000 + CUT_SLACK_MS);
+      expect(performance.now() - refusedAt).toBeLessThan(stallTimeout * 1000 + CUT_SLACK_MS);
+      // The rest are cut by the timeout: every file closed, every descriptor given back.
+      await Promise.all(stalled.map((client) => client.closed));
+      await settles(async () => (await servedFilesOpen()).length === 0);
+      for (const client of stalled) client.socket.destroy();
+      await settles(async () => (await openFileTargets()).length <= descriptorsBefore, 5_000);
+    } finally {
+      for (const client of stalled) client.socket.destroy();
+    }
   });
 });
