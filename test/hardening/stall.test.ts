@@ -5,6 +5,8 @@
 // seconds; the cap filled with 2,000 such clients is in `npm run soak`.
 
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { truncate } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -20,6 +22,14 @@ const CUT_SLACK_MS = 4_000;
 /** Larger than what the kernel's socket buffers hold on loopback (a few MiB), so a client that stops reading leaves bytes waiting. */
 const LARGE = 24 * 1024 * 1024;
 
+const ZEROS = 1024 * 1024 * 1024;
+/** CPU time of this process (every thread: compression runs on libuv's pool), in seconds, from /proc. */
+function cpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'latin1').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+}
+const HAS_PROC = existsSync('/proc/self/stat');
+
 let root: string;
 
 beforeAll(async () => {
@@ -30,7 +40,10 @@ beforeAll(async () => {
     'large.txt': randomBytes((LARGE * 3) / 4).toString('base64'),
     // Held in memory and written in slices.
     'small.bin': randomBytes(200 * 1024),
+    'zeros.txt': '',
   });
+  // 1 GiB of zeros without writing them (a sparse file): compressible beyond any socket buffer.
+  await truncate(join(root, 'zeros.txt'), ZEROS);
 });
 afterAll(cleanup);
 
@@ -200,5 +213,43 @@ describe('stalled clients at the connection cap', () => {
     } finally {
       for (const client of stalled) client.socket.destroy();
     }
+  });
+});
+
+describe.runIf(HAS_PROC)('compression for a client that stops reading', () => {
+  /** Generous for a busy machine: a quarter of one core over the window. */
+  const MAX_CPU_SHARE = 0.25;
+  const WINDOW_MS = 4_000;
+
+  async function cpuWhileStalled(port: number, target: string, headers: [string, string][], settleMs: number): Promise<{ seconds: number; head: string }> {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.on('error', () => {});
+    const head = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+    socket.write(rawRequest({ target, headers: [['Host', 'localhost'], ...headers] }));
+    const text = await head;
+    socket.pause();
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    const before = cpuSeconds();
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
+    const seconds = cpuSeconds() - before;
+    socket.destroy();
+    return { seconds, head: text.slice(0, text.indexOf('\r\n\r\n')) };
+  }
+
+  it('a 1 GiB file of zeros costs no CPU while its client reads nothing: too large to compress on the fly, it is sent as is', async () => {
+    const { port } = await serveDirectory(root);
+    const { seconds, head } = await cpuWhileStalled(port, '/zeros.txt', [['Accept-Encoding', 'br, gzip']], 0);
+    expect(seconds).toBeLessThan((WINDOW_MS / 1000) * MAX_CPU_SHARE);
+    expect(head).toMatch(/^content-length: 1073741824$/im);
+    expect(head).not.toMatch(/^content-encoding:/im);
+    expect(head).toMatch(/^vary: accept-encoding$/im);
+  });
+
+  it.each(['br', 'gzip'])('a compressed stream (%s) stops compressing once the socket stops taking its output', async (coding) => {
+    const { port } = await serveDirectory(root);
+    // Once the kernel's buffers are full (well within a second), the compressor waits on the socket.
+    const { seconds, head } = await cpuWhileStalled(port, '/large.txt', [['Accept-Encoding', coding]], 1_000);
+    expect(head).toMatch(new RegExp(`^content-encoding: ${coding}$`, 'im'));
+    expect(seconds).toBeLessThan((WINDOW_MS / 1000) * MAX_CPU_SHARE);
   });
 });
