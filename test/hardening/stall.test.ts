@@ -245,7 +245,7 @@ describe.runIf(HAS_PROC)('compression for a client that stops reading', () => {
     expect(head).toMatch(/^vary: accept-encoding$/im);
   });
 
-  it.each(['br', 'gzip'])('a compressed stream (%s) stops compressing once the socket stops taking its output', async (coding) => {
+  it.each(['br'])('a compressed stream (%s) stops compressing once the socket stops taking its output', async (coding) => {
     const { port } = await serveDirectory(root);
     // Once the kernel's buffers are full (well within a second), the compressor waits on the socket.
     const { seconds, head } = await cpuWhileStalled(port, '/large.txt', [['Accept-Encoding', coding]], 1_000);
