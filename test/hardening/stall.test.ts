@@ -1,8 +1,11 @@
 // Clients that stop reading: a response whose bytes wait and are not taken is cut
 // after the stall timeout, whatever its body is made of; a client that reads,
-// however slowly, and a live-reload stream quiet between events are not. The
-// timeout is shortened through the `stallTimeout` option so that this takes
-// seconds; the cap filled with 2,000 such clients is in `npm run soak`.
+// however slowly, and a live-reload stream quiet between events are not; at the
+// connection cap a new client still gets in; and compression stops costing CPU.
+// The timeout is shortened through the `stallTimeout` option, and the cap on the
+// live server, so that this takes seconds and little kernel memory (each stalled
+// client pins a few MiB of socket buffers); `npm run soak` runs 100 of them
+// beside its load and bounds the server's descriptors and memory.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ const CUT_SLACK_MS = 4_000;
 /** Larger than what the kernel's socket buffers hold on loopback (a few MiB), so a client that stops reading leaves bytes waiting. */
 const LARGE = 24 * 1024 * 1024;
 
+/** A sparse file of zeros: compresses to almost nothing, so the socket never pushes back. */
 const ZEROS = 1024 * 1024 * 1024;
 /** CPU time of this process (every thread: compression runs on libuv's pool), in seconds, from /proc. */
 function cpuSeconds(): number {
