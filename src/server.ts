@@ -158,13 +158,14 @@ class StallWatch {
 
   #sweep(): void {
     const now = performance.now();
-    // While this process was held up (a long synchronous task, a paused VM), no one sent
-    // anything: that time is not held against the clients.
+    // While this process was held up for half the timeout or more (a long synchronous
+    // task, a paused VM), nothing could be sent: that time is not held against the
+    // clients. Ordinary lateness under load is: a server kept busy must still cut.
     const late = now - this.#lastSweep - this.#intervalMs;
     this.#lastSweep = now;
     for (const [socket, mark] of this.#sockets) {
       if (socket.destroyed) continue;
-      if (late > this.#intervalMs) mark.since += late;
+      if (late >= this.stallMs / 2) mark.since += late;
       const { waiting, taken } = writeProgress(socket);
       mark.waiting = waiting;
       if (!waiting || taken - mark.taken >= MIN_PROGRESS_BYTES) {
