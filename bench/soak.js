@@ -1,7 +1,8 @@
 // npm run soak: a bounded mixed load against `node bin/serve-dir.js` on a temporary corpus,
 // watching the server's open descriptors and resident memory. Exits 1 when a response is
-// wrong or a 5xx, when the server dies, when a slow client is not cut off in time, or when
-// descriptors or memory end higher than they started by more than the bounds below.
+// wrong or a 5xx, when the server dies, when a slow client or one that stopped reading is not
+// cut off in time, or when descriptors or memory end higher than they started by more than
+// the bounds below.
 //
 //   npm run soak                        # 60 s
 //   npm run soak -- --duration 10       # the short run for CI
@@ -11,7 +12,7 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,12 +44,23 @@ const MAX_MEMORY_GROWTH_BYTES = 64 * MiB;
 const MAX_MEMORY_GROWTH_RATIO = 0.5;
 /** Clients downloading the large file slowly, each holding it open for seconds. */
 const SLOW_READERS = 4;
+/**
+ * The server's stall timeout for the soak (--stall-timeout; 30 s by default, too long
+ * for a 10 s run), and how much later a client that stopped reading may still be connected.
+ */
+const STALL_TIMEOUT_S = 3;
+const STALL_CUT_SLACK_MS = 3_500;
+/** What stalled clients ask for: far more than the kernel's socket buffers hold (the issue's 64 MiB). */
+const STALL_FILE_SIZE = 64 * MiB;
 
-const USAGE = `usage: node bench/soak.js [--duration SECONDS] [--workers N] [--slow N] [--keep]
+const USAGE = `usage: node bench/soak.js [--duration SECONDS] [--workers N] [--slow N] [--stalled N] [--keep]
 
   --duration N   seconds of load after a ${WARM_UP_MS / 1000} s warm-up (default 60; 10 for CI)
   --workers N    concurrent clients making requests (default 32)
   --slow N       clients sending their headers one byte a second (default 20)
+  --stalled N    clients that ask for a ${STALL_FILE_SIZE / MiB} MiB file and stop reading (default 100;
+                 each pins a few MiB of kernel memory until cut: thousands exhaust
+                 net.ipv4.tcp_mem for every program on the machine)
   --keep         keep the temporary corpus
 `;
 
@@ -65,6 +77,7 @@ function options() {
         duration: { type: 'string', default: '60' },
         workers: { type: 'string', default: '32' },
         slow: { type: 'string', default: '20' },
+        stalled: { type: 'string', default: '100' },
         keep: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -81,7 +94,7 @@ function options() {
     if (!Number.isInteger(value) || value < min) usageError(`--${name} must be a whole number of at least ${min}`);
     return value;
   };
-  return { durationMs: whole('duration', 1) * 1000, workers: whole('workers', 1), slow: whole('slow', 0), keep: values.keep };
+  return { durationMs: whole('duration', 1) * 1000, workers: whole('workers', 1), slow: whole('slow', 0), stalled: whole('stalled', 0), keep: values.keep };
 }
 
 // ---------------------------------------------------------------- corpus and server
@@ -100,12 +113,15 @@ function buildCorpus() {
     mkdirSync(join(root, name, '..'), { recursive: true });
     writeFileSync(join(root, name), contents);
   }
+  // Sparse: 64 MiB of zeros that cost no disk.
+  writeFileSync(join(root, 'stall.bin'), '');
+  truncateSync(join(root, 'stall.bin'), STALL_FILE_SIZE);
   return root;
 }
 
 /** Spawn the CLI directly (never through npm or a shell, so the pid is the server's) and wait for its URL. */
 function startServer(root) {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'serve-dir.js'), root, '--port', '0', '--bind', '127.0.0.1', '--quiet'], {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'serve-dir.js'), root, '--port', '0', '--bind', '127.0.0.1', '--quiet', '--stall-timeout', String(STALL_TIMEOUT_S)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
@@ -145,6 +161,8 @@ const stats = {
   latencies: /** @type {number[]} */ ([]),
   slowCutOffs: /** @type {number[]} */ ([]),
   slowLate: 0,
+  stalledCut: 0,
+  stalledNotCut: 0,
 };
 
 function recordError(message) {
@@ -297,6 +315,30 @@ async function slowReader(port, until) {
   }
 }
 
+/**
+ * A client that asks for the 64 MiB file and reads nothing. Once the stall timeout and
+ * some slack have passed it reads on: if the server cut it, what it gets ends far short
+ * of the file; if not, the rest of the file arrives and it is counted as not cut.
+ */
+async function stalledClient(port, until) {
+  while (performance.now() < until) {
+    const received = await new Promise((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      let bytes = 0;
+      socket.pause();
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(bytes));
+      socket.write('GET /stall.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      setTimeout(() => {
+        socket.on('data', (chunk) => (bytes += chunk.length));
+        socket.resume();
+      }, STALL_TIMEOUT_S * 1000 + STALL_CUT_SLACK_MS);
+    });
+    if (received < STALL_FILE_SIZE) stats.stalledCut++;
+    else stats.stalledNotCut++;
+  }
+}
+
 /** Half the workers make requests on keep-alive connections, half abort downloads. */
 function mixedLoad(agent, port, mix, workers, until) {
   return Promise.all([
@@ -317,7 +359,7 @@ const mib = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
 const percentile = (sorted, p) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]);
 
 async function main() {
-  const { durationMs, workers, slow, keep } = options();
+  const { durationMs, workers, slow, stalled, keep } = options();
   const root = buildCorpus();
   const server = startServer(root);
   let stopping = false;
@@ -363,11 +405,14 @@ async function main() {
   }, 250);
   // Slow clients run on past `end` until each has been cut off (or found late), so that even
   // a short run sees the headers timeout enforced.
-  const slowClients = Promise.all(Array.from({ length: slow }, () => slowClient(port, end)));
+  const slowClients = Promise.all([
+    ...Array.from({ length: slow }, () => slowClient(port, end)),
+    ...Array.from({ length: stalled }, () => stalledClient(port, end)),
+  ]);
   await Promise.all([mixedLoad(agent, port, mix, workers, end), ...Array.from({ length: SLOW_READERS }, () => slowReader(port, end))]);
   const loadSeconds = (performance.now() - loadStart) / 1000;
   agent.destroy();
-  if (slow > 0) log('load done; waiting for the slow clients to be cut off');
+  if (slow + stalled > 0) log('load done; waiting for the slow and stalled clients to be cut off');
   await slowClients;
   await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
   clearInterval(sampler);
@@ -386,6 +431,7 @@ async function main() {
   if (stats.serverErrors > 0) failures.push(`${stats.serverErrors} responses were 5xx`);
   if (stats.errorCount > 0) failures.push(`${stats.errorCount} requests went wrong, e.g.:\n    ${stats.errors.join('\n    ')}`);
   if (stats.slowLate > 0) failures.push(`${stats.slowLate} slow clients were held longer than ${(HEADERS_TIMEOUT_MS + CUT_OFF_SLACK_MS) / 1000} s`);
+  if (stats.stalledNotCut > 0) failures.push(`${stats.stalledNotCut} clients that stopped reading were not cut within ${STALL_TIMEOUT_S + STALL_CUT_SLACK_MS / 1000} s`);
   let memoryBound = 0;
   if (before !== undefined && after !== undefined) {
     memoryBound = Math.max(MAX_MEMORY_GROWTH_BYTES, before.rss * MAX_MEMORY_GROWTH_RATIO);
@@ -400,7 +446,7 @@ async function main() {
   const cutOffs = stats.slowCutOffs.sort((a, b) => a - b);
   const cell = (value, format = String) => (value === undefined ? 'n/a' : format(value)).padStart(11);
   const lines = [
-    `serve-dir soak: ${durationMs / 1000} s of load after a ${WARM_UP_MS / 1000} s warm-up (${warmUpRequests} requests); ${workers} workers, ${slow} slow clients, ${SLOW_READERS} slow readers`,
+    `serve-dir soak: ${durationMs / 1000} s of load after a ${WARM_UP_MS / 1000} s warm-up (${warmUpRequests} requests); ${workers} workers, ${slow} slow clients, ${SLOW_READERS} slow readers, ${stalled} stalled clients`,
     '',
     `                       ${'start'.padStart(11)}${'end'.padStart(11)}${'peak'.padStart(11)}`,
     `  open descriptors     ${cell(before?.descriptors)}${cell(after?.descriptors)}${cell(before && peak.descriptors)}`,
@@ -412,6 +458,7 @@ async function main() {
     `  latency (normal)     p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies.at(-1) ?? 0).toFixed(1)} ms`,
     `  slow clients cut     ${cutOffs.length === 0 ? 'none' : `${cutOffs.length} with 408, after ${(cutOffs[0] / 1000).toFixed(1)}–${(cutOffs.at(-1) / 1000).toFixed(1)} s`}${stats.slowLate > 0 ? `; ${stats.slowLate} late` : ''}`,
     `  large pages, --watch ${largePages.summary}`,
+    `  stalled clients cut  ${stats.stalledCut} of ${stats.stalledCut + stats.stalledNotCut} within ${STALL_TIMEOUT_S + STALL_CUT_SLACK_MS / 1000} s (--stall-timeout ${STALL_TIMEOUT_S})`,
     `  bounds               descriptors +${MAX_DESCRIPTOR_GROWTH}, memory +${before === undefined ? 'n/a' : mib(memoryBound)}, slow clients cut within ${(HEADERS_TIMEOUT_MS + CUT_OFF_SLACK_MS) / 1000} s`,
     '',
     failures.length === 0 ? 'PASS' : `FAIL\n  ${failures.join('\n  ')}`,

@@ -44,6 +44,7 @@ export function buildProgram(): Command {
     .option('--poll', 'with --watch, poll for changes (network drives, WSL, containers)')
     .option('--allowed-host <name>', 'accept this Host name besides localhost while bound to loopback (repeatable)', collect)
     .option('--cache-memory <MiB>', 'memory for cached file contents, compressed variants and listings, in MiB (default: 64)')
+    .option('--stall-timeout <seconds>', 'cut a response whose client takes none of its bytes for this long; 0 never (default: 30)')
     .version(version(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
@@ -70,6 +71,7 @@ interface ParsedFlags {
   poll?: boolean;
   allowedHost?: string[];
   cacheMemory?: string;
+  stallTimeout?: string;
 }
 
 /** Turn parsed flags into library options, or throw a UsageError naming the bad flag. */
@@ -103,6 +105,7 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
     poll: flags.poll ?? false,
     allowedHost: flags.allowedHost ?? [],
     cacheMemory,
+    stallTimeout: flags.stallTimeout === undefined ? undefined : parseSeconds(flags.stallTimeout, '--stall-timeout'),
   };
 }
 

@@ -56,6 +56,13 @@ export interface Options {
   /** Upper bound, in bytes, of file contents kept in memory. Default 64 MiB. */
   cacheMemory?: number;
   /**
+   * Seconds a response may wait on a client that takes none of its bytes before its
+   * connection is cut (only `startServer`: the server owns the connections). Default 30;
+   * `0` never cuts. Idle connections and live-reload streams between events have no
+   * bytes waiting and are not affected.
+   */
+  stallTimeout?: number;
+  /**
    * Where request log lines and notices go. Default: stdout via console.log.
    * Text in them that came from a file name, a request or an error message is
    * already terminal-safe (see terminal-text.ts); colour codes are serve-dir's own.
@@ -89,6 +96,7 @@ export interface ResolvedOptions {
   checkHost: boolean;
   allowedHost: string[];
   cacheMemory: number;
+  stallTimeout: number;
   log: (line: string) => void;
   forwardErrors: boolean;
 }
@@ -96,6 +104,7 @@ export interface ResolvedOptions {
 export const DEFAULT_PORT = 8000;
 export const DEFAULT_BIND = 'localhost';
 export const DEFAULT_CACHE_MEMORY = 64 * 1024 * 1024;
+export const DEFAULT_STALL_TIMEOUT = 30;
 export const DEFAULT_INDEX = ['index.html', 'index.htm'];
 
 /** A mistake the user made in flags or options: reported as one line, never a stack trace. */
@@ -140,6 +149,10 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   if (!Number.isSafeInteger(cacheMemory) || cacheMemory < 0) {
     throw new UsageError(`invalid cache memory "${options.cacheMemory}": expected a number of bytes`);
   }
+  const stallTimeout = options.stallTimeout ?? DEFAULT_STALL_TIMEOUT;
+  if (!Number.isFinite(stallTimeout) || stallTimeout < 0) {
+    throw new UsageError(`invalid stall timeout "${options.stallTimeout}": expected a number of seconds (0 for none)`);
+  }
   const ignore = options.ignore ?? [];
   // Accepted without a watcher, they would look like they worked.
   if (!options.watch && options.poll) throw new UsageError('--poll only applies with --watch');
@@ -169,6 +182,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     allowedHost: options.allowedHost ?? [],
     checkHost: options.checkHost ?? (options.allowedHost ?? []).length > 0,
     cacheMemory,
+    stallTimeout,
     log: options.log ?? ((line) => console.log(line)),
     forwardErrors: options.forwardErrors ?? false,
   };

@@ -53,8 +53,13 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     requireHostHeader: true,
   });
   server.maxConnections = MAX_CONNECTIONS;
+  const stalls = resolved.stallTimeout > 0 ? new StallWatch(resolved.stallTimeout * 1000) : undefined;
+  server.on('connection', (socket: Socket) => stalls?.watch(socket));
   let warnedFull = false;
-  server.on('drop', () => {
+  server.on('drop', (refused?: { localAddress?: string }) => {
+    // Full: the connection that has kept bytes waiting longest without taking them
+    // makes room at once, so that the client turned away now finds a place when it tries again.
+    stalls?.evictOne(refused?.localAddress);
     if (warnedFull) return;
     warnedFull = true;
     resolved.log(`serve-dir: ${MAX_CONNECTIONS} connections open; refusing more until some close`);
@@ -95,8 +100,117 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     handler,
     port,
     urls: urlsFor(resolved.bind, port),
-    close: (graceMs = 2000) => closeGracefully(server, extra, handler, graceMs),
+    close: async (graceMs = 2000) => {
+      await closeGracefully(server, extra, handler, graceMs);
+      stalls?.close();
+    },
   };
+}
+
+/**
+ * Cuts connections whose response has bytes waiting that the client does not take.
+ * Without it, a client that asks for a large file and never reads holds its
+ * connection, an open file and read buffers for ever, and enough of them hold
+ * every place under the connection cap. Progress is watched where bytes leave the
+ * process, the kernel taking them off the socket's queue, so every body is covered
+ * alike: in-memory bodies in write slices, streamed files, compressed streams
+ * (whose compressor waits on the same queue). A connection with nothing waiting is
+ * never stalled: an idle keep-alive connection (it has its own timeout), a
+ * live-reload stream between events, a request still being worked on.
+ * (HTTP/2 will need the same sampling per stream, for its flow-control window.)
+ */
+class StallWatch {
+  readonly #sockets = new Map<Socket, WriteProgress>();
+  readonly #intervalMs: number;
+  readonly #timer: NodeJS.Timeout;
+  #lastSweep = performance.now();
+
+  constructor(private readonly stallMs: number) {
+    // Checked ten times per timeout, at least once a second: a stalled response is cut
+    // within a tenth of the timeout (a second at most) after it expires.
+    this.#intervalMs = Math.min(1000, Math.max(10, stallMs / 10));
+    this.#timer = setInterval(() => this.#sweep(), this.#intervalMs).unref();
+  }
+
+  watch(socket: Socket): void {
+    this.#sockets.set(socket, { taken: 0, since: performance.now(), waiting: false });
+    socket.once('close', () => this.#sockets.delete(socket));
+  }
+
+  /**
+   * Cut the connection on `localAddress` (the listening address that is full) whose
+   * bytes have waited longest without progress, if that is a tenth of the stall
+   * timeout or more: a client that reads, even slowly, moves its bytes sooner.
+   */
+  evictOne(localAddress: string | undefined): void {
+    const now = performance.now();
+    let oldest: [Socket, WriteProgress] | undefined;
+    for (const entry of this.#sockets) {
+      const [socket, mark] = entry;
+      if (!mark.waiting || socket.destroyed || (localAddress !== undefined && socket.localAddress !== localAddress)) continue;
+      if (oldest === undefined || mark.since < oldest[1].since) oldest = entry;
+    }
+    if (oldest !== undefined && now - oldest[1].since >= this.stallMs / 10) oldest[0].destroy();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#sockets.clear();
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    // While this process was held up for half the timeout or more (a long synchronous
+    // task, a paused VM), nothing could be sent: that time is not held against the
+    // clients. Ordinary lateness under load is: a server kept busy must still cut.
+    const late = now - this.#lastSweep - this.#intervalMs;
+    this.#lastSweep = now;
+    for (const [socket, mark] of this.#sockets) {
+      if (socket.destroyed) continue;
+      if (late >= this.stallMs / 2) mark.since += late;
+      const { waiting, taken } = writeProgress(socket);
+      mark.waiting = waiting;
+      if (!waiting || taken - mark.taken >= MIN_PROGRESS_BYTES) {
+        mark.taken = taken;
+        mark.since = now;
+      } else if (now - mark.since >= this.stallMs) {
+        socket.destroy();
+      }
+    }
+  }
+}
+
+/**
+ * The least a response with bytes waiting must move in each stall timeout. Any byte
+ * at all would not do: a client can take one a minute, and when thousands of stalled
+ * connections fill the kernel's memory for TCP, it lets each of them take a little
+ * from time to time. 64 KiB in 30 s is 2 KiB/s, slower than any real link.
+ */
+const MIN_PROGRESS_BYTES = 64 * 1024;
+
+interface WriteProgress {
+  /** Bytes the kernel had taken from this socket at `since`. */
+  taken: number;
+  /** When the connection last had nothing waiting, or last moved MIN_PROGRESS_BYTES. */
+  since: number;
+  /** Whether bytes were waiting when last looked at. */
+  waiting: boolean;
+}
+
+type SocketInternals = Socket & { _bytesDispatched?: number; _handle?: { writeQueueSize?: number } | null };
+
+/** Whether bytes wait to go out on `socket`, and how many the kernel has taken so far. */
+function writeProgress(socket: Socket): { waiting: boolean; taken: number } {
+  const internals = socket as SocketInternals;
+  const buffered = socket.writableLength;
+  // Handed to libuv and not yet taken by the kernel: this shrinks as the kernel takes
+  // part of one large write, which completes only once all of it is taken.
+  const queued = internals._handle?.writeQueueSize ?? 0;
+  const dispatched = internals._bytesDispatched;
+  // Without Node's count of bytes handed to libuv (it has had it since 0.x), the
+  // writes that completed: coarser, a large write counts only once all of it is taken.
+  const taken = dispatched === undefined ? socket.bytesWritten - buffered : dispatched - queued;
+  return { waiting: buffered > 0 || queued > 0, taken };
 }
 
 /**

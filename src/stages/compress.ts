@@ -6,6 +6,18 @@ import { addVary } from '../respond.js';
 
 /** Below this, compression saves less than the headers it adds. */
 export const MIN_COMPRESS_SIZE = 1024;
+/**
+ * Above this, a file with no precompressed sidecar is sent as it is. A compressed
+ * stream is paced by the socket: the compressor waits whenever the socket has bytes
+ * waiting. But the kernel's socket buffers take a few MiB of output before the socket
+ * pushes back, whether the client reads or not, and a few MiB of output can stand for
+ * gigabytes of input: a 1 GiB file of zeros compresses to a few hundred bytes, and
+ * took 8.8 s of CPU for a client that read nothing. So the work a client that stops
+ * reading can cause is bounded here, by the input: 64 MiB is under half a second of
+ * brotli even for the most compressible input. Files this large gain more from a
+ * Content-Length and ranges (resumable downloads) than from compression anyway.
+ */
+export const MAX_STREAMED_COMPRESS_SIZE = 64 * 1024 * 1024;
 const CODINGS = ['br', 'gzip'] as const;
 const SIDECAR_SUFFIX = { br: '.br', gzip: '.gz' } as const;
 
@@ -13,7 +25,7 @@ const SIDECAR_SUFFIX = { br: '.br', gzip: '.gz' } as const;
  * Content-coding (RFC 9110 §8.4, §12.5.3). A precompressed `file.br` or
  * `file.gz` at least as new as `file` is sent as is; otherwise compressible
  * bodies are compressed on the fly (small ones once per version, then reused;
- * large ones streamed). Every response of a compressible type says
+ * large ones streamed; very large ones not at all). Every response of a compressible type says
  * `Vary: Accept-Encoding`, compressed or not, so shared caches keep them apart.
  */
 export function compress(ctx: RequestContext): StageResult | Promise<StageResult> {
@@ -29,7 +41,7 @@ export function compress(ctx: RequestContext): StageResult | Promise<StageResult
   if (accept === undefined || accept === '') return;
 
   const sidecars = entity.file === undefined ? undefined : findSidecars(ctx, entity.file);
-  const onTheFly = entity.size >= MIN_COMPRESS_SIZE;
+  const onTheFly = entity.size >= MIN_COMPRESS_SIZE && (entity.body !== undefined || entity.size <= MAX_STREAMED_COMPRESS_SIZE);
   const available = CODINGS.filter((coding) => sidecars?.[coding] !== undefined || onTheFly);
   if (available.length === 0) return;
   const encoding: Encoding | null = chooseEncoding(accept, available);

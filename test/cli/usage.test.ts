@@ -27,6 +27,7 @@ describe('--help and --version', () => {
       '--dotfiles',
       '--cache <seconds>',
       '--immutable',
+      '--stall-timeout <seconds>',
       '-v, --version',
       '-h, --help',
     ]) {
@@ -86,6 +87,7 @@ describe('user errors: one line on stderr, exit 1, no stack trace', () => {
     [['--cache-memory', 'lots'], 'invalid --cache-memory "lots"'],
     [['--cache-memory', '-5'], 'invalid --cache-memory "-5"'],
     [['--cache-memory', '1.5'], 'invalid --cache-memory "1.5"'],
+    [['--stall-timeout', 'soon'], 'invalid --stall-timeout "soon"'],
     [[FIXTURE_SITE, '--watch', '--ignore', '{unclosed'], 'unclosed "{"'],
     [[FIXTURE_SITE, '--poll'], '--poll only applies with --watch'],
     [[FIXTURE_SITE, '--ignore', 'dist'], '--ignore only applies with --watch'],
