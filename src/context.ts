@@ -58,8 +58,12 @@ export interface Services {
   liveReload: LiveReload | undefined;
   /** Cache-Control for successful responses, from --cache and --immutable. */
   cacheControl: string;
-  /** Largest write call for a body held in memory (Infinity: one call); see write-slices.ts. */
-  writeSlice: number;
+  /**
+   * Write a body held in memory and end the response. The transport's to decide
+   * (startServer tunes its own TCP writes, see write-slices.ts); a handler inside
+   * someone else's server ends the response plainly.
+   */
+  endBody: (res: ServerResponse, body: Buffer) => void;
 }
 
 /** Plain data passed from stage to stage; each stage reads and fills its part. */

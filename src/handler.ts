@@ -19,7 +19,6 @@ import { mountOf, NO_MOUNT } from './stages/mount.js';
 import { settleNotFound } from './stages/not-found.js';
 import { resolveFile } from './stages/resolve.js';
 import { send } from './stages/send.js';
-import { systemWriteSlice } from './write-slices.js';
 
 export type NextFunction = (error?: unknown) => void;
 
@@ -53,7 +52,14 @@ export interface ServerHandler extends Handler {
 }
 
 /** createHandler for options already resolved (the server resolves them once for both). */
-export function buildHandler(resolved: ResolvedOptions): ServerHandler {
+/** What the server that owns the connections lends the pipeline (see server.ts). */
+export interface Transport {
+  endBody: Services['endBody'];
+}
+
+const PLAIN_TRANSPORT: Transport = { endBody: (res, body) => res.end(body) };
+
+export function buildHandler(resolved: ResolvedOptions, transport: Transport = PLAIN_TRANSPORT): ServerHandler {
   const services: Services = {
     options: resolved,
     // --cache-memory bounds all three: half for file contents, a quarter each
@@ -63,7 +69,7 @@ export function buildHandler(resolved: ResolvedOptions): ServerHandler {
     listings: new ListingCache(Math.floor(resolved.cacheMemory / 4)),
     liveReload: undefined,
     cacheControl: cacheControlFor(resolved),
-    writeSlice: systemWriteSlice(),
+    endBody: transport.endBody,
   };
   const liveReload = resolved.watch ? createLiveReloadStages(services) : undefined;
   const checkHost = createHostCheck(resolved);

@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { buildHandler, type Handler } from './handler.js';
+import { endWithSlices, systemWriteSlice } from './write-slices.js';
 import { colorsFor, logRequests } from './log.js';
 import { resolveOptions, UsageError, type Options, type ResolvedOptions } from './options.js';
 import { ALLOW } from './stages/method.js';
@@ -41,7 +42,11 @@ export const MAX_CONNECTIONS = 1024;
 export async function startServer(options: Options = {}): Promise<RunningServer> {
   // A server of its own knows its addresses: the DNS-rebinding defence is on unless turned off.
   const resolved = resolveOptions({ ...options, checkHost: options.checkHost ?? true });
-  const handler = buildHandler(resolved);
+  // Our own sockets: bodies go out in slices where TCP paces (write-slices.ts).
+  const slice = systemWriteSlice();
+  const handler = buildHandler(resolved, {
+    endBody: slice === Infinity ? (res, body) => res.end(body) : (res, body) => endWithSlices(res, body, slice),
+  });
 
   const server = createHttpServer({
     headersTimeout: HEADERS_TIMEOUT_MS,

@@ -6,7 +6,6 @@ import { classifyError } from '../fs/file-cache.js';
 import { contentRange, type ByteRange } from '../http/range.js';
 import { makeBoundary, multipartLayout } from '../http/multipart.js';
 import { fail, settleMiss } from '../respond.js';
-import { endWithSlices } from '../write-slices.js';
 
 /**
  * Streamed downloads share a fixed memory budget. Each holds two buffers (one
@@ -124,7 +123,7 @@ function sendBuffer(ctx: RequestContext, headers: HeaderList, body: Buffer): voi
   headers.push('content-length', body.length);
   ctx.res.writeHead(ctx.status, headers);
   if (ctx.method === 'HEAD') ctx.res.end();
-  else endWithSlices(ctx.res, body, ctx.services.writeSlice);
+  else ctx.services.endBody(ctx.res, body);
 }
 
 /** Stream a file, or one range of it, with backpressure. */
@@ -270,7 +269,7 @@ async function sendMultipart(ctx: RequestContext, entity: Entity, ranges: ByteRa
     for (const part of layout.parts) pieces.push(part.head, body.subarray(part.range.start, part.range.end + 1));
     pieces.push(layout.tail);
     ctx.res.writeHead(ctx.status, headers);
-    endWithSlices(ctx.res, Buffer.concat(pieces, layout.contentLength), ctx.services.writeSlice);
+    ctx.services.endBody(ctx.res, Buffer.concat(pieces, layout.contentLength));
     return;
   }
   const pieces = [...layout.parts.flatMap((part) => [part.head, part.range]), layout.tail];
