@@ -2,7 +2,7 @@ import { lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, 
 import { readdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { promisify } from 'node:util';
-import { isInside, isServableName, withSeparator } from './map-path.js';
+import { isServableName, isServableRealPath, withSeparator } from './map-path.js';
 
 export interface ListingEntry {
   /** The file name as on disk: any Unicode, including characters that are special in HTML and URLs. */
@@ -82,8 +82,9 @@ const OMITTED_ENTRY_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'E
  * the same call while that is fast, then concurrently on the thread pool (never
  * awaited one by one: a folder of 10,000 files must list fast on any drive).
  *
- * Symlinks are followed only while their real path stays inside the root, the
- * same rule as for serving, so a listing never shows what a click would refuse.
+ * Symlinks are followed only while their real path stays inside the root and,
+ * without `dotfiles`, has no hidden segment (`cfg -> .git/config`): the same rule
+ * as for serving, so a listing never shows what a click would refuse.
  * Entries that vanish, broken links, and anything but files and directories
  * (sockets, FIFOs, devices) are left out. Throws the readdir's own error (ENOENT,
  * ENOTDIR, EACCES) for the caller to map to a status; any other stat error
@@ -99,7 +100,7 @@ export async function readDirectory(absoluteDir: string, options: ReadDirectoryO
       (dirent.isFile() || dirent.isDirectory() || dirent.isSymbolicLink()) &&
       isServableName(dirent.name, inRoot, options.dotfiles),
   );
-  const describe = (dirent: Dirent, calls: StatCalls) => describeEntry(dirent, prefix + dirent.name, options.root, calls);
+  const describe = (dirent: Dirent, calls: StatCalls) => describeEntry(dirent, prefix + dirent.name, options, calls);
 
   const synchronous = await mapInSlices(candidates, options.syncSliceMs ?? SYNC_SLICE_MS, (dirent) =>
     describe(dirent, SYNC_CALLS),
@@ -111,14 +112,19 @@ export async function readDirectory(absoluteDir: string, options: ReadDirectoryO
   return entries.filter((entry): entry is ListingEntry => entry !== undefined);
 }
 
-async function describeEntry(dirent: Dirent, path: string, root: string, calls: StatCalls): Promise<ListingEntry | undefined> {
+async function describeEntry(
+  dirent: Dirent,
+  path: string,
+  options: ReadDirectoryOptions,
+  calls: StatCalls,
+): Promise<ListingEntry | undefined> {
   try {
     if (!dirent.isSymbolicLink()) {
       // lstat, not stat: an entry swapped for a symlink since readdir is not followed.
       return toEntry(dirent.name, await calls.lstat(path));
     }
     const target = await calls.realpath(path);
-    if (!isInside(root, target)) return undefined;
+    if (!isServableRealPath(options.root, target, options.dotfiles)) return undefined;
     return toEntry(dirent.name, await calls.stat(target));
   } catch (error) {
     if (OMITTED_ENTRY_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;
