@@ -182,6 +182,17 @@ export class FileCache {
     return 'not-found';
   }
 
+  /** The whole of a file too large to keep, opened and judged as by openFile (live reload injects into such pages). */
+  async readFile(path: string): Promise<Buffer | 'not-found'> {
+    const handle = await this.openFile(path);
+    if (handle === 'not-found') return handle;
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** Drop what is known about a path: the watcher calls this on changes. */
   invalidate(absolute: string): void {
     this.forget(absolute);

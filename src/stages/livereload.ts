@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { asksForRange, HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
 import { etagForEncoding } from '../http/etag.js';
@@ -124,7 +123,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       withScript(body);
     };
     if (entity.body !== undefined) return addScript(entity.body);
-    return readFile(entity.file!.absolute).then(addScript);
+    return services.files.readFile(entity.file!.absolute).then((html) => (html === 'not-found' ? fail(ctx, 404) : addScript(html)));
   }
 
   return {
