@@ -249,8 +249,10 @@ export class FileCache {
     try {
       descriptor = openSync(absolute, OPEN_FLAGS);
     } catch (error) {
-      // Windows opens no folder this way; a folder's bytes are never read, so its real path is what is judged.
-      if ((error as NodeJS.ErrnoException).code === 'EISDIR') return this.fillFolder(absolute);
+      // Windows opens no folder this way, and a folder one may enter but not read cannot be
+      // opened either; a folder's bytes are never read, so its real path is what is judged.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EISDIR' || code === 'EACCES') return this.fillFolder(absolute, error);
       throw error;
     }
     try {
@@ -268,12 +270,12 @@ export class FileCache {
     }
   }
 
-  private fillFolder(absolute: string): FileEntry | 'not-found' {
-    const stats = statSync(absolute, { bigint: true });
+  /** Fill for a folder that could not be opened; `openError` is thrown on for anything else. */
+  private fillFolder(absolute: string, openError: unknown): FileEntry | 'not-found' {
     const identity = statSync(absolute);
-    if (!stats.isDirectory() || !isServableRealPath(this.root, realpathSync.native(absolute), this.allowDotfiles)) {
-      return 'not-found';
-    }
+    if (!identity.isDirectory()) throw openError;
+    const stats = statSync(absolute, { bigint: true });
+    if (!isServableRealPath(this.root, realpathSync.native(absolute), this.allowDotfiles)) return 'not-found';
     return this.store(absolute, identity, stats, undefined);
   }
 
