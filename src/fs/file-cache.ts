@@ -89,10 +89,10 @@ const STAT_OPTIONS = { throwIfNoEntry: false } as const;
  * for a writer, parking a thread-pool worker (or the event loop) for good. A
  * regular file ignores O_NONBLOCK; anything else is refused once opened.
  */
-const OPEN_FLAGS = constants.O_RDONLY | ((constants.O_NONBLOCK as number | undefined) ?? 0);
+export const OPEN_FLAGS = constants.O_RDONLY | ((constants.O_NONBLOCK as number | undefined) ?? 0);
 
 /** Linux names the file behind each descriptor of ours here, whatever was renamed since. */
-const DESCRIPTOR_LINKS = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
+export const DESCRIPTOR_LINKS = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
 /** What Linux appends to such a link once the file's name is gone. */
 const DELETED_MARK = ' (deleted)';
 
@@ -402,8 +402,8 @@ function locateDescriptorSync(descriptor: number, path: string, opened: Stats): 
   return now !== undefined && now.dev === opened.dev && now.ino === opened.ino ? real : undefined;
 }
 
-/** locateDescriptorSync off the event loop, for streamed files. */
-async function locateDescriptor(descriptor: number, path: string, opened: Stats): Promise<string | undefined> {
+/** locateDescriptorSync off the event loop, for streamed files and listed folders. */
+export async function locateDescriptor(descriptor: number, path: string, opened: Stats): Promise<string | undefined> {
   if (DESCRIPTOR_LINKS !== undefined) {
     try {
       return withoutDeletedMark(await readlink(DESCRIPTOR_LINKS + String(descriptor)));

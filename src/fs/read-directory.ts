@@ -1,7 +1,8 @@
-import { lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, type Stats } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { constants, lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, type Stats } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { promisify } from 'node:util';
+import { DESCRIPTOR_LINKS, locateDescriptor, OPEN_FLAGS } from './file-cache.js';
 import { isServableName, isServableRealPath, withSeparator } from './map-path.js';
 
 export interface ListingEntry {
@@ -86,14 +87,43 @@ const OMITTED_ENTRY_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'E
  * without `dotfiles`, has no hidden segment (`cfg -> .git/config`): the same rule
  * as for serving, so a listing never shows what a click would refuse.
  * Entries that vanish, broken links, and anything but files and directories
- * (sockets, FIFOs, devices) are left out. Throws the readdir's own error (ENOENT,
+ * (sockets, FIFOs, devices) are left out. Throws the open's or readdir's own error (ENOENT,
  * ENOTDIR, EACCES) for the caller to map to a status; any other stat error
  * (EMFILE, EIO) is thrown too, as the listing would be silently incomplete.
  */
 export async function readDirectory(absoluteDir: string, options: ReadDirectoryOptions): Promise<ListingEntry[]> {
-  const dirents = await readdir(absoluteDir, { withFileTypes: true });
-  const inRoot = relative(options.root, absoluteDir) === '';
-  const prefix = withSeparator(absoluteDir);
+  const folder = await openFolder(absoluteDir, options);
+  try {
+    return await readOpenFolder(folder.path, relative(options.root, absoluteDir) === '', options);
+  } finally {
+    await folder.close();
+  }
+}
+
+/**
+ * The folder to list, as a path that keeps naming it whatever is renamed meanwhile.
+ * On Linux the folder is opened and judged as files are (see file-cache.ts): its
+ * real location must be servable; then it is read, and its entries stat'ed, through
+ * `/proc/self/fd/N`, which names the opened folder itself. Elsewhere it is read by
+ * name, as resolution last judged it.
+ */
+async function openFolder(absoluteDir: string, options: ReadDirectoryOptions): Promise<{ path: string; close(): Promise<void> }> {
+  if (DESCRIPTOR_LINKS === undefined) return { path: absoluteDir, close: async () => {} };
+  const handle = await open(absoluteDir, OPEN_FLAGS | constants.O_DIRECTORY);
+  let servable = false;
+  try {
+    const real = await locateDescriptor(handle.fd, absoluteDir, await handle.stat());
+    servable = real !== undefined && isServableRealPath(options.root, real, options.dotfiles);
+  } finally {
+    if (!servable) await handle.close();
+  }
+  if (!servable) throw Object.assign(new Error(`not a servable folder: ${absoluteDir}`), { code: 'ENOENT' });
+  return { path: DESCRIPTOR_LINKS + String(handle.fd), close: () => handle.close() };
+}
+
+async function readOpenFolder(folderPath: string, inRoot: boolean, options: ReadDirectoryOptions): Promise<ListingEntry[]> {
+  const dirents = await readdir(folderPath, { withFileTypes: true });
+  const prefix = withSeparator(folderPath);
 
   const candidates = dirents.filter(
     (dirent) =>

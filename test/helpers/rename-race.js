@@ -3,13 +3,16 @@
 // another core, as another process would run it. Plain JavaScript so that both
 // the tests and bench/soak.js can start it.
 //
-// workerData: { name, spares, stop, deadline }
+// workerData: { name, spares, stop, deadline, byRename }
 //   name     the contested path; it starts holding the thing of kind 0
 //   spares   one path per kind (kind 0's is free at the start): each thing waits there
 //            for its turn. All on the file system of `name`.
 //   stop     Int32Array on a SharedArrayBuffer: the main thread stores 1 to stop
 //   deadline epoch ms after which the worker stops on its own (the main thread may be
 //            stuck: then it cannot store 1, and the worker must unpark it)
+//   byRename move the occupant back to its spare name before the next kind takes its
+//            place (needed for folders, which cannot be hard-linked; the name is absent
+//            for a moment each turn)
 //
 // After stopping, it waits for { finish: kind }, cycles until that kind holds the name,
 // opens every FIFO for writing once (which wakes any reader parked on opening it, and
@@ -18,14 +21,15 @@
 import { closeSync, constants, linkSync, lstatSync, openSync, renameSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { name, spares, stop, deadline } = workerData;
+const { name, spares, stop, deadline, byRename = false } = workerData;
 let occupant = 0;
 let swaps = 0;
 
 /** Keep the occupant under its spare name (a hard link: even a symlink or FIFO is kept as it is), then rename the next kind over the name. */
 function swap() {
   const next = (occupant + 1) % spares.length;
-  linkSync(name, spares[occupant]);
+  if (byRename) renameSync(name, spares[occupant]);
+  else linkSync(name, spares[occupant]);
   renameSync(spares[next], name);
   occupant = next;
   swaps++;
