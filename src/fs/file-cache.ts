@@ -87,9 +87,12 @@ const STAT_OPTIONS = { throwIfNoEntry: false } as const;
 /**
  * Read-only and non-blocking: opening a FIFO for reading would otherwise wait
  * for a writer, parking a thread-pool worker (or the event loop) for good. A
- * regular file ignores O_NONBLOCK; anything else is refused once opened.
+ * regular file ignores O_NONBLOCK; anything else is refused once opened. A
+ * terminal opened so never becomes the server's controlling terminal (O_NOCTTY).
+ * (Windows has neither flag, nor FIFOs or terminals to open by name.)
  */
-export const OPEN_FLAGS = constants.O_RDONLY | ((constants.O_NONBLOCK as number | undefined) ?? 0);
+export const OPEN_FLAGS =
+  constants.O_RDONLY | ((constants.O_NONBLOCK as number | undefined) ?? 0) | ((constants.O_NOCTTY as number | undefined) ?? 0);
 
 /** Linux names the file behind each descriptor of ours here, whatever was renamed since. */
 export const DESCRIPTOR_LINKS = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
