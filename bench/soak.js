@@ -348,11 +348,11 @@ function startRaces(root, until) {
     const socketServer = createServer().listen(kinds[4]);
     const stop = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(new URL('../test/helpers/rename-race.js', import.meta.url), {
-      // `until` is on the performance clock; the worker's deadline is epoch time.
-      workerData: { name: join(root, name), spares: kinds, stop, deadline: Date.now() + (until - performance.now()) + 2 * HUNG_MS },
+      workerData: { name: join(root, name), spares: kinds, stop, limitMs: until - performance.now() + 2 * HUNG_MS },
     });
+    // The first message says the race has begun; the second is its result.
     const result = new Promise((resolve, reject) => {
-      worker.once('message', resolve);
+      worker.once('message', () => worker.once('message', resolve));
       worker.once('error', reject);
     });
     return { stop, worker, result, socketServer };
