@@ -123,7 +123,10 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       withScript(body);
     };
     if (entity.body !== undefined) return addScript(entity.body);
-    return services.files.readFile(entity.file!.absolute).then((html) => (html === 'not-found' ? fail(ctx, 404) : addScript(html)));
+    // Read through the file cache: the file opened is judged (no FIFO, no link leading out) before it is read.
+    return services.files
+      .readFile(entity.file!.absolute)
+      .then((html) => (html === 'not-found' ? fail(ctx, 404) : addScript(html)));
   }
 
   return {

@@ -257,8 +257,9 @@ async function sendMultipart(ctx: RequestContext, entity: Entity, ranges: ByteRa
 
 /**
  * The file vanished, became unreadable, or was swapped for something that may
- * not be served between its stat and its opening: answer as resolution would have, had it looked a moment later (the site's
- * 404.html, or next() in middleware). Other errors (EMFILE) are thrown on.
+ * not be served between its stat and its opening: answer as resolution would
+ * have, had it looked a moment later (the site's 404.html, or next() in
+ * middleware). Other errors (EMFILE) are thrown on.
  */
 function replaceWithError(ctx: RequestContext, path: string, found: 'not-found' | 'forbidden'): StageResult | Promise<StageResult> {
   const status = found === 'forbidden' ? 403 : 404;
