@@ -8,18 +8,25 @@
 //   npm run soak -- --duration 10       # the short run for CI
 //   node bench/soak.js --help
 //
+// Meanwhile, for the whole load, rename races: a worker thread renames a regular file, a
+// symlink leading out of the root, a FIFO, a link to /dev/zero and a socket over one name in
+// turn (a file kept in memory and a streamed one), while clients request those names from the
+// server and from a second one started with --watch. One byte of the canary outside the root,
+// an answer other than the file's bytes or 404, or a request left hanging fails the soak.
+//
 // Linux: descriptors and memory are read from /proc/<pid>; elsewhere they show as n/a.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { soakLargePages } from './large-pages.js';
+import { Worker } from 'node:worker_threads';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -53,7 +60,13 @@ const STALL_CUT_SLACK_MS = 3_500;
 /** What stalled clients ask for: far more than the kernel's socket buffers hold (the issue's 64 MiB). */
 const STALL_FILE_SIZE = 64 * MiB;
 
-const USAGE = `usage: node bench/soak.js [--duration SECONDS] [--workers N] [--slow N] [--stalled N] [--keep]
+/** The rename races: their names, each file's size (in memory, streamed), and the canary outside the root. */
+const RACED = { 'race-small.bin': 4 * 1024, 'race-large.bin': MiB };
+const CANARY = 'OUTSIDE-THE-ROOT-CANARY';
+/** A raced request unanswered this long is parked. */
+const HUNG_MS = 5_000;
+
+const USAGE = `usage: node bench/soak.js [--duration SECONDS] [--workers N] [--slow N] [--stalled N] [--race N] [--keep]
 
   --duration N   seconds of load after a ${WARM_UP_MS / 1000} s warm-up (default 60; 10 for CI)
   --workers N    concurrent clients making requests (default 32)
@@ -61,6 +74,7 @@ const USAGE = `usage: node bench/soak.js [--duration SECONDS] [--workers N] [--s
   --stalled N    clients that ask for a ${STALL_FILE_SIZE / MiB} MiB file and stop reading (default 100;
                  each pins a few MiB of kernel memory until cut: thousands exhaust
                  net.ipv4.tcp_mem for every program on the machine)
+  --race N       clients per raced name and server during the load (default 2; 0: no races)
   --keep         keep the temporary corpus
 `;
 
@@ -78,6 +92,7 @@ function options() {
         workers: { type: 'string', default: '32' },
         slow: { type: 'string', default: '20' },
         stalled: { type: 'string', default: '100' },
+        race: { type: 'string', default: '2' },
         keep: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -94,13 +109,20 @@ function options() {
     if (!Number.isInteger(value) || value < min) usageError(`--${name} must be a whole number of at least ${min}`);
     return value;
   };
-  return { durationMs: whole('duration', 1) * 1000, workers: whole('workers', 1), slow: whole('slow', 0), stalled: whole('stalled', 0), keep: values.keep };
+  return {
+    durationMs: whole('duration', 1) * 1000,
+    workers: whole('workers', 1),
+    slow: whole('slow', 0),
+    stalled: whole('stalled', 0),
+    race: whole('race', 0),
+    keep: values.keep,
+  };
 }
 
 // ---------------------------------------------------------------- corpus and server
 
 function buildCorpus() {
-  const root = mkdtempSync(join(tmpdir(), 'serve-dir-soak-'));
+  const root = join(mkdtempSync(join(tmpdir(), 'serve-dir-soak-')), 'site');
   const files = {
     'small.txt': 'small file\n'.repeat(100),
     'index.html': `<!doctype html><title>soak</title>${'<p>paragraph</p>\n'.repeat(200)}`,
@@ -109,6 +131,7 @@ function buildCorpus() {
     '.env': 'SECRET=never-served\n',
   };
   for (let i = 0; i < 200; i++) files[`many/file-${i}.txt`] = `file ${i}\n`;
+  for (const [name, size] of Object.entries(RACED)) files[name] = Buffer.alloc(size, 'inside ');
   for (const [name, contents] of Object.entries(files)) {
     mkdirSync(join(root, name, '..'), { recursive: true });
     writeFileSync(join(root, name), contents);
@@ -120,8 +143,8 @@ function buildCorpus() {
 }
 
 /** Spawn the CLI directly (never through npm or a shell, so the pid is the server's) and wait for its URL. */
-function startServer(root) {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'serve-dir.js'), root, '--port', '0', '--bind', '127.0.0.1', '--quiet', '--stall-timeout', String(STALL_TIMEOUT_S)], {
+function startServer(root, extraArgs = []) {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'serve-dir.js'), root, '--port', '0', '--bind', '127.0.0.1', '--quiet', '--stall-timeout', String(STALL_TIMEOUT_S), ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
@@ -163,6 +186,8 @@ const stats = {
   slowLate: 0,
   stalledCut: 0,
   stalledNotCut: 0,
+  /** Answers to raced names, by verdict: 200, 404, leak, wrong bytes, cut, hung. */
+  raced: /** @type {Record<string, number>} */ ({}),
 };
 
 function recordError(message) {
@@ -347,6 +372,80 @@ function mixedLoad(agent, port, mix, workers, until) {
   ]);
 }
 
+// ---------------------------------------------------------------- rename races
+
+/**
+ * Start one rename race per raced name (test/helpers/rename-race.js, shared with the tests):
+ * a regular file, a symlink to a canary outside the root, a FIFO, a link to /dev/zero and a
+ * socket take the name in turn. Returns a function that stops them and resolves with how many
+ * swaps they made and how many readers were left parked on a FIFO.
+ */
+function startRaces(root, until) {
+  const base = join(root, '..');
+  const races = Object.entries(RACED).map(([name, size]) => {
+    const spares = join(base, `spares-${name}`);
+    mkdirSync(spares);
+    writeFileSync(join(base, `secret-${name}`), Buffer.alloc(size, CANARY));
+    const kinds = ['file', 'link', 'fifo', 'device', 'socket'].map((kind) => join(spares, kind));
+    symlinkSync(join(base, `secret-${name}`), kinds[1]);
+    execFileSync('mkfifo', [kinds[2]]);
+    symlinkSync('/dev/zero', kinds[3]);
+    const socketServer = createServer().listen(kinds[4]);
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(new URL('../test/helpers/rename-race.js', import.meta.url), {
+      workerData: { name: join(root, name), spares: kinds, stop, limitMs: until - performance.now() + 2 * HUNG_MS },
+    });
+    // The first message says the race has begun; the second is its result.
+    const result = new Promise((resolve, reject) => {
+      worker.once('message', () => worker.once('message', resolve));
+      worker.once('error', reject);
+    });
+    return { stop, worker, result, socketServer };
+  });
+  return async () => {
+    for (const race of races) {
+      Atomics.store(race.stop, 0, 1);
+      race.worker.postMessage({ finish: 0 });
+    }
+    const results = await Promise.all(races.map((race) => race.result));
+    for (const race of races) {
+      race.socketServer.close();
+      await race.worker.terminate();
+    }
+    return results.reduce((sum, r) => ({ swaps: sum.swaps + r.swaps, parked: sum.parked + r.parked + r.parkedAtDeadline }), { swaps: 0, parked: 0 });
+  };
+}
+
+/** Request a raced name until `until`: only the file's own bytes or a 404 are right. */
+async function raceClient(agent, port, name, until) {
+  const expected = Buffer.alloc(RACED[name], 'inside ');
+  while (performance.now() < until) {
+    const verdict = await new Promise((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: `/${name}`, agent }, (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (body.includes(CANARY)) resolve('leak');
+          else if (res.statusCode === 404) resolve('404');
+          else if (res.statusCode === 200) resolve(body.equals(expected) ? '200' : 'wrong bytes');
+          else resolve(String(res.statusCode));
+        });
+        res.on('close', () => resolve(Buffer.concat(chunks).includes(CANARY) ? 'leak' : 'cut'));
+        res.on('error', () => {});
+      });
+      req.setTimeout(HUNG_MS, () => {
+        req.destroy();
+        resolve('hung');
+      });
+      req.on('error', () => resolve('cut'));
+      req.end();
+    });
+    stats.raced[verdict] = (stats.raced[verdict] ?? 0) + 1;
+    if (verdict !== '200' && verdict !== '404') recordError(`raced /${name}: ${verdict}`);
+  }
+}
+
 // ---------------------------------------------------------------- report
 
 /** The mean of each quarter of the samples. */
@@ -359,9 +458,11 @@ const mib = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
 const percentile = (sorted, p) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]);
 
 async function main() {
-  const { durationMs, workers, slow, stalled, keep } = options();
+  const { durationMs, workers, slow, stalled, race, keep } = options();
   const root = buildCorpus();
   const server = startServer(root);
+  // The races also run against a watching server: its watcher sees every rename.
+  const watching = race > 0 ? startServer(root, ['--watch']) : undefined;
   let stopping = false;
   let died;
   server.exited.then(({ code, signal }) => {
@@ -409,7 +510,15 @@ async function main() {
     ...Array.from({ length: slow }, () => slowClient(port, end)),
     ...Array.from({ length: stalled }, () => stalledClient(port, end)),
   ]);
-  await Promise.all([mixedLoad(agent, port, mix, workers, end), ...Array.from({ length: SLOW_READERS }, () => slowReader(port, end))]);
+  const stopRaces = race > 0 ? startRaces(root, end) : undefined;
+  const racePorts = race > 0 ? [port, await watching.port] : [];
+  const raceAgent = new Agent({ keepAlive: true, maxSockets: race * racePorts.length * Object.keys(RACED).length });
+  const raceClients = racePorts.flatMap((racePort) =>
+    Object.keys(RACED).flatMap((name) => Array.from({ length: race }, () => raceClient(raceAgent, racePort, name, end))),
+  );
+  await Promise.all([mixedLoad(agent, port, mix, workers, end), ...Array.from({ length: SLOW_READERS }, () => slowReader(port, end)), ...raceClients]);
+  const raceResult = stopRaces === undefined ? undefined : await stopRaces();
+  raceAgent.destroy();
   const loadSeconds = (performance.now() - loadStart) / 1000;
   agent.destroy();
   if (slow + stalled > 0) log('load done; waiting for the slow and stalled clients to be cut off');
@@ -420,7 +529,11 @@ async function main() {
   stopping = true;
   server.child.kill('SIGTERM');
   await server.exited;
-  if (!keep) rmSync(root, { recursive: true, force: true });
+  if (watching !== undefined) {
+    watching.child.kill('SIGTERM');
+    await watching.exited;
+  }
+  if (!keep) rmSync(join(root, '..'), { recursive: true, force: true });
   // A server of its own, with --watch, after the main one is gone (see large-pages.js).
   const largePages = await soakLargePages(log);
 
@@ -430,6 +543,7 @@ async function main() {
   failures.push(...largePages.failures);
   if (stats.serverErrors > 0) failures.push(`${stats.serverErrors} responses were 5xx`);
   if (stats.errorCount > 0) failures.push(`${stats.errorCount} requests went wrong, e.g.:\n    ${stats.errors.join('\n    ')}`);
+  if (raceResult !== undefined && raceResult.parked > 0) failures.push(`${raceResult.parked} readers were left parked on a FIFO`);
   if (stats.slowLate > 0) failures.push(`${stats.slowLate} slow clients were held longer than ${(HEADERS_TIMEOUT_MS + CUT_OFF_SLACK_MS) / 1000} s`);
   if (stats.stalledNotCut > 0) failures.push(`${stats.stalledNotCut} clients that stopped reading were not cut within ${STALL_TIMEOUT_S + STALL_CUT_SLACK_MS / 1000} s`);
   let memoryBound = 0;
@@ -456,6 +570,7 @@ async function main() {
     `  requests served      ${served} (${Math.round(served / loadSeconds)}/s): ${Object.entries(stats.byKind).map(([kind, n]) => `${kind} ${n}`).join(', ')}`,
     `  errors               ${stats.errorCount} (5xx: ${stats.serverErrors})`,
     `  latency (normal)     p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies.at(-1) ?? 0).toFixed(1)} ms`,
+    `  rename races         ${raceResult === undefined ? 'off' : `${raceResult.swaps} renames; answers: ${Object.entries(stats.raced).map(([verdict, n]) => `${verdict} ${n}`).join(', ')}; parked ${raceResult.parked}`}`,
     `  slow clients cut     ${cutOffs.length === 0 ? 'none' : `${cutOffs.length} with 408, after ${(cutOffs[0] / 1000).toFixed(1)}–${(cutOffs.at(-1) / 1000).toFixed(1)} s`}${stats.slowLate > 0 ? `; ${stats.slowLate} late` : ''}`,
     `  large pages, --watch ${largePages.summary}`,
     `  stalled clients cut  ${stats.stalledCut} of ${stats.stalledCut + stats.stalledNotCut} within ${STALL_TIMEOUT_S + STALL_CUT_SLACK_MS / 1000} s (--stall-timeout ${STALL_TIMEOUT_S})`,

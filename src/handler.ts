@@ -64,7 +64,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     options: resolved,
     // --cache-memory bounds all three: half for file contents, a quarter each
     // for compressed variants (smaller than their sources) and listings.
-    files: new FileCache(resolved.root, Math.floor(resolved.cacheMemory / 2)),
+    files: new FileCache(resolved.root, Math.floor(resolved.cacheMemory / 2), resolved.dotfiles),
     variants: new VariantCache(Math.floor(resolved.cacheMemory / 4)),
     listings: new ListingCache(Math.floor(resolved.cacheMemory / 4)),
     liveReload: undefined,

@@ -143,6 +143,18 @@ export function isInside(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(withSeparator(root));
 }
 
+/**
+ * May a file whose real path (symlinks resolved) is `real` be served? It must
+ * lie inside the root, and, unless dotfiles are allowed, no segment of its path
+ * below the root may be hidden: a link with an ordinary name (`cfg -> .git/config`,
+ * `.well-known -> .git`) shows nothing that its target's own name would not.
+ */
+export function isServableRealPath(root: string, real: string, allowDotfiles: boolean): boolean {
+  if (!isInside(root, real)) return false;
+  if (allowDotfiles || real === root) return true;
+  return !isHidden(real.slice(withSeparator(root).length).split(sep));
+}
+
 /** `directory` with one trailing separator, ready for a name to be appended. */
 export function withSeparator(directory: string): string {
   return directory.endsWith(sep) ? directory : directory + sep;

@@ -1,8 +1,9 @@
-import { lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, type Stats } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { constants, lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, type Stats } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { promisify } from 'node:util';
-import { isInside, isServableName, withSeparator } from './map-path.js';
+import { DESCRIPTOR_LINKS, locateDescriptor, OPEN_FLAGS } from './file-cache.js';
+import { isServableName, isServableRealPath, withSeparator } from './map-path.js';
 
 export interface ListingEntry {
   /** The file name as on disk: any Unicode, including characters that are special in HTML and URLs. */
@@ -82,24 +83,54 @@ const OMITTED_ENTRY_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'E
  * the same call while that is fast, then concurrently on the thread pool (never
  * awaited one by one: a folder of 10,000 files must list fast on any drive).
  *
- * Symlinks are followed only while their real path stays inside the root, the
- * same rule as for serving, so a listing never shows what a click would refuse.
+ * Symlinks are followed only while their real path stays inside the root and,
+ * without `dotfiles`, has no hidden segment (`cfg -> .git/config`): the same rule
+ * as for serving, so a listing never shows what a click would refuse.
  * Entries that vanish, broken links, and anything but files and directories
- * (sockets, FIFOs, devices) are left out. Throws the readdir's own error (ENOENT,
+ * (sockets, FIFOs, devices) are left out. Throws the open's or readdir's own error (ENOENT,
  * ENOTDIR, EACCES) for the caller to map to a status; any other stat error
  * (EMFILE, EIO) is thrown too, as the listing would be silently incomplete.
  */
 export async function readDirectory(absoluteDir: string, options: ReadDirectoryOptions): Promise<ListingEntry[]> {
-  const dirents = await readdir(absoluteDir, { withFileTypes: true });
-  const inRoot = relative(options.root, absoluteDir) === '';
-  const prefix = withSeparator(absoluteDir);
+  const folder = await openFolder(absoluteDir, options);
+  try {
+    return await readOpenFolder(folder.path, relative(options.root, absoluteDir) === '', options);
+  } finally {
+    await folder.close();
+  }
+}
+
+/**
+ * The folder to list, as a path that keeps naming it whatever is renamed meanwhile.
+ * On Linux the folder is opened and judged as files are (see file-cache.ts): its
+ * real location must be servable; then it is read, and its entries stat'ed, through
+ * `/proc/self/fd/N`, which names the opened folder itself. Elsewhere it is read by
+ * name, as resolution last judged it.
+ */
+async function openFolder(absoluteDir: string, options: ReadDirectoryOptions): Promise<{ path: string; close(): Promise<void> }> {
+  if (DESCRIPTOR_LINKS === undefined) return { path: absoluteDir, close: async () => {} };
+  const handle = await open(absoluteDir, OPEN_FLAGS | constants.O_DIRECTORY);
+  let servable = false;
+  try {
+    const real = await locateDescriptor(handle.fd, absoluteDir, await handle.stat());
+    servable = real !== undefined && isServableRealPath(options.root, real, options.dotfiles);
+  } finally {
+    if (!servable) await handle.close();
+  }
+  if (!servable) throw Object.assign(new Error(`not a servable folder: ${absoluteDir}`), { code: 'ENOENT' });
+  return { path: DESCRIPTOR_LINKS + String(handle.fd), close: () => handle.close() };
+}
+
+async function readOpenFolder(folderPath: string, inRoot: boolean, options: ReadDirectoryOptions): Promise<ListingEntry[]> {
+  const dirents = await readdir(folderPath, { withFileTypes: true });
+  const prefix = withSeparator(folderPath);
 
   const candidates = dirents.filter(
     (dirent) =>
       (dirent.isFile() || dirent.isDirectory() || dirent.isSymbolicLink()) &&
       isServableName(dirent.name, inRoot, options.dotfiles),
   );
-  const describe = (dirent: Dirent, calls: StatCalls) => describeEntry(dirent, prefix + dirent.name, options.root, calls);
+  const describe = (dirent: Dirent, calls: StatCalls) => describeEntry(dirent, prefix + dirent.name, options, calls);
 
   const synchronous = await mapInSlices(candidates, options.syncSliceMs ?? SYNC_SLICE_MS, (dirent) =>
     describe(dirent, SYNC_CALLS),
@@ -111,14 +142,19 @@ export async function readDirectory(absoluteDir: string, options: ReadDirectoryO
   return entries.filter((entry): entry is ListingEntry => entry !== undefined);
 }
 
-async function describeEntry(dirent: Dirent, path: string, root: string, calls: StatCalls): Promise<ListingEntry | undefined> {
+async function describeEntry(
+  dirent: Dirent,
+  path: string,
+  options: ReadDirectoryOptions,
+  calls: StatCalls,
+): Promise<ListingEntry | undefined> {
   try {
     if (!dirent.isSymbolicLink()) {
       // lstat, not stat: an entry swapped for a symlink since readdir is not followed.
       return toEntry(dirent.name, await calls.lstat(path));
     }
     const target = await calls.realpath(path);
-    if (!isInside(root, target)) return undefined;
+    if (!isServableRealPath(options.root, target, options.dotfiles)) return undefined;
     return toEntry(dirent.name, await calls.stat(target));
   } catch (error) {
     if (OMITTED_ENTRY_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;

@@ -8,7 +8,7 @@
 // then streamed as three pieces (the bytes before the point, the tag, the rest), so its length
 // is known before the first byte goes out.
 
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { CHARSET_PRESCAN_BYTES, findInsertionPoint, incompatibleCharset, InsertionPointScanner } from './insertion-point.js';
 
 export { findInsertionPoint, incompatibleCharset } from './insertion-point.js';
@@ -47,6 +47,10 @@ interface PageFile {
  */
 export class PageFileScans {
   readonly #results = new Map<string, Promise<PageScan | undefined>>();
+
+  /** `openPage` opens a page as serving does (the file cache's judged open: regular files inside the root only). */
+  constructor(private readonly openPage: OpenPage) {}
+
   #free = SCAN_SLOTS;
   readonly #waiting: Array<() => void> = [];
 
@@ -57,7 +61,7 @@ export class PageFileScans {
   scan(file: PageFile): Promise<PageScan | undefined> {
     let result = this.#results.get(file.etag);
     if (result === undefined) {
-      result = this.#inTurn(() => scanPageFile(file.absolute, file.size)).catch(() => undefined);
+      result = this.#inTurn(() => scanPageFile(this.openPage, file.absolute, file.size)).catch(() => undefined);
       this.#results.set(file.etag, result);
       if (this.#results.size > MAX_REMEMBERED_SCANS) this.#results.delete(this.#results.keys().next().value!);
       void result.then((found) => {
@@ -85,9 +89,15 @@ export class PageFileScans {
   }
 }
 
+/**
+ * Opens a page file to read, or throws: never a FIFO that would park the reader, never a
+ * file that a link renamed over the name leads to outside the root.
+ */
+export type OpenPage = (path: string) => Promise<FileHandle>;
+
 /** Scans the first `size` bytes of the file at `path` with one small buffer. Throws what opening or reading throws. */
-async function scanPageFile(path: string, size: number): Promise<PageScan> {
-  const handle = await open(path, 'r');
+async function scanPageFile(openPage: OpenPage, path: string, size: number): Promise<PageScan> {
+  const handle = await openPage(path);
   try {
     const buffer = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(size, 1)));
     const scanner = new InsertionPointScanner();
@@ -110,8 +120,8 @@ async function scanPageFile(path: string, size: number): Promise<PageScan> {
 }
 
 /** The charset of the page file at `path` when it takes no ASCII tag (see incompatibleCharset); reads 1024 bytes. */
-export async function pageFileCharset(path: string): Promise<string | undefined> {
-  const handle = await open(path, 'r');
+export async function pageFileCharset(openPage: OpenPage, path: string): Promise<string | undefined> {
+  const handle = await openPage(path);
   try {
     const head = Buffer.alloc(CHARSET_PRESCAN_BYTES);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);

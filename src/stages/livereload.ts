@@ -33,6 +33,12 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
   const { options } = services;
   let module: typeof LiveReloadModule | undefined;
   let pageScans: LiveReloadModule.PageFileScans | undefined;
+  // Pages are read for a scan as for sending: through the file cache's judged open.
+  const openPage = async (path: string) => {
+    const handle = await services.files.openFile(path);
+    if (handle === 'not-found') throw Object.assign(new Error('not a servable file'), { code: 'ENOENT' });
+    return handle;
+  };
   // Serving never waits for the watcher, and the first answer does not even share
   // the CPU with it: the module loads and the tree is scanned once the first
   // response is out, or WATCH_DELAY_MS after start if no request comes. A page
@@ -70,7 +76,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       for (const urlPath of urlPaths) services.files.invalidate(resolve(options.root, `.${urlPath}`));
     });
     module = loaded;
-    pageScans = new loaded.PageFileScans();
+    pageScans = new loaded.PageFileScans(openPage);
     services.liveReload = liveReload;
     return liveReload;
   });
@@ -159,7 +165,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     if (scanned === undefined && ctx.method === 'HEAD') {
       // A HEAD sends no body: it needs to know whether the tag goes in (the charset), not where
       // (its length is the same anywhere), and does not wait for a scan of the whole page.
-      scanned = module!.pageFileCharset(file.absolute).then(
+      scanned = module!.pageFileCharset(openPage, file.absolute).then(
         (charset): LiveReloadModule.PageScan => (charset === undefined ? { kind: 'insert', at: 0 } : { kind: 'incompatible', charset }),
         () => undefined,
       );

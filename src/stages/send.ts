@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 import { HANDLED, type Entity, type RequestContext, type StageResult } from '../context.js';
@@ -165,7 +165,10 @@ function sendHeadersOnly(ctx: RequestContext, headers: HeaderList): void {
 /**
  * Open the file before the headers go out, so a file deleted or made unreadable
  * since the stat still gets a clean 404 or 403; then send the headers and the
- * body, and close the file whatever happens.
+ * body, and close the file whatever happens. The file cache opens it: without
+ * blocking, and refusing what was opened unless it is a regular file whose real
+ * location may be served (a FIFO, or a symlink leading out, renamed over the
+ * name since the lookup).
  */
 async function withOpenFile(
   ctx: RequestContext,
@@ -173,12 +176,13 @@ async function withOpenFile(
   headers: HeaderList,
   sendBody: (handle: FileHandle) => Promise<void>,
 ): Promise<StageResult> {
-  let handle: FileHandle;
+  let handle: FileHandle | 'not-found';
   try {
-    handle = await open(path, 'r');
+    handle = await ctx.services.files.openFile(path);
   } catch (error) {
-    return replaceWithError(ctx, path, error);
+    return replaceWithError(ctx, path, classifyError(error));
   }
+  if (handle === 'not-found') return replaceWithError(ctx, path, handle);
   ctx.res.writeHead(ctx.status, headers);
   try {
     await sendBody(handle);
@@ -277,12 +281,13 @@ async function sendMultipart(ctx: RequestContext, entity: Entity, ranges: ByteRa
 }
 
 /**
- * The file vanished or became unreadable between its stat and its opening:
- * answer as resolution would have, had it looked a moment later (the site's
- * 404.html, or next() in middleware). Other errors (EMFILE) are thrown on.
+ * The file vanished, became unreadable, or was swapped for something that may
+ * not be served between its stat and its opening: answer as resolution would
+ * have, had it looked a moment later (the site's 404.html, or next() in
+ * middleware). Other errors (EMFILE) are thrown on.
  */
-function replaceWithError(ctx: RequestContext, path: string, error: unknown): StageResult | Promise<StageResult> {
-  const status = classifyError(error) === 'forbidden' ? 403 : 404;
+function replaceWithError(ctx: RequestContext, path: string, found: 'not-found' | 'forbidden'): StageResult | Promise<StageResult> {
+  const status = found === 'forbidden' ? 403 : 404;
   ctx.services.files.invalidate(path);
   ctx.ranges = undefined;
   if (fail(ctx, status) === HANDLED || settleMiss(ctx) === HANDLED) return HANDLED;
