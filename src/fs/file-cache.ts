@@ -5,6 +5,7 @@ import {
   lstatSync,
   openSync,
   readFileSync,
+  readSync,
   readlinkSync,
   realpathSync,
   statSync,
@@ -16,7 +17,7 @@ import { sep } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { formatHttpDate, lastModifiedFromMtime } from '../http/dates.js';
 import { makeEtag } from '../http/etag.js';
-import { contentTypeFor } from './content-type.js';
+import { contentTypeFor, isTypeScriptName, TRANSPORT_STREAM_SNIFF_BYTES, typeScriptOrTransportStream } from './content-type.js';
 import { isServableRealPath, withSeparator } from './map-path.js';
 
 /**
@@ -98,6 +99,14 @@ export const OPEN_FLAGS =
 export const DESCRIPTOR_LINKS = process.platform === 'linux' ? '/proc/self/fd/' : undefined;
 /** What Linux appends to such a link once the file's name is gone. */
 const DELETED_MARK = ' (deleted)';
+
+const EMPTY = Buffer.alloc(0);
+
+/** The first bytes of an open file, enough to tell a transport stream from source. */
+function readHead(descriptor: number): Buffer {
+  const head = Buffer.alloc(TRANSPORT_STREAM_SNIFF_BYTES);
+  return head.subarray(0, readSync(descriptor, head, 0, head.length, 0));
+}
 
 export class FileCache {
   private readonly entries = new Map<string, CachedEntry>();
@@ -267,7 +276,9 @@ export class FileCache {
       if (real === undefined || !isServableRealPath(this.root, real, this.allowDotfiles)) return 'not-found';
       const stats = fstatSync(descriptor, { bigint: true });
       const body = stats.isFile() && Number(stats.size) <= SMALL_FILE_LIMIT ? readFileSync(descriptor) : undefined;
-      return this.store(absolute, opened, stats, body);
+      // A large `.ts` is told from TypeScript source by its first bytes (content-type.ts).
+      const head = body === undefined && stats.isFile() && isTypeScriptName(absolute) ? readHead(descriptor) : body;
+      return this.store(absolute, opened, stats, body, head);
     } finally {
       closeSync(descriptor);
     }
@@ -282,7 +293,7 @@ export class FileCache {
     return this.store(absolute, identity, stats, undefined);
   }
 
-  private store(absolute: string, opened: Stats, stats: BigIntStats, body: Buffer | undefined): FileEntry {
+  private store(absolute: string, opened: Stats, stats: BigIntStats, body: Buffer | undefined, head?: Buffer): FileEntry {
     const { dev, ino, size: identitySize, mtimeMs: identityMtimeMs, ctimeMs } = opened;
     const identity: StatIdentity = { dev, ino, size: identitySize, mtimeMs: identityMtimeMs, ctimeMs };
     const now = Date.now();
@@ -308,7 +319,7 @@ export class FileCache {
       etag: makeEtag(body?.length ?? size, stats.mtimeNs, contentHash ?? largeFileTag(stats)),
       lastModifiedMs,
       lastModified: formatHttpDate(lastModifiedMs),
-      contentType: stats.isDirectory() ? '' : contentTypeFor(absolute),
+      contentType: stats.isDirectory() ? '' : isTypeScriptName(absolute) ? typeScriptOrTransportStream(absolute, head ?? EMPTY) : contentTypeFor(absolute),
       body,
     };
     this.forget(absolute);

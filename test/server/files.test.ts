@@ -65,6 +65,32 @@ describe('Content-Type', () => {
   });
 });
 
+describe('.ts: TypeScript shows as text, an HLS segment plays', () => {
+  /** An MPEG transport stream: 188-byte packets, each starting with the sync byte 0x47. */
+  const segment = (size: number) => {
+    const bytes = Buffer.alloc(size, 0xaa);
+    for (let offset = 0; offset < size; offset += 188) bytes[offset] = 0x47;
+    return bytes;
+  };
+  const source = (size: number) => Buffer.from('export const answer: number = 42;\n'.repeat(Math.ceil(size / 34)).slice(0, size));
+  // [name, bytes, Content-Type]: in memory and streamed (over SMALL_FILE_LIMIT).
+  it.each<[string, Buffer, string]>([
+    ['app.ts', source(400), 'text/plain; charset=utf-8'],
+    ['big-app.ts', source(SMALL_FILE_LIMIT + 1000), 'text/plain; charset=utf-8'],
+    ['App.tsx', source(400), 'text/plain; charset=utf-8'],
+    ['server.mts', source(400), 'text/plain; charset=utf-8'],
+    ['config.cts', source(400), 'text/plain; charset=utf-8'],
+    ['segment0.ts', segment(188 * 10), 'video/mp2t'],
+    ['segment1.ts', segment(188 * 2000), 'video/mp2t'],
+  ])('%s → %s', async (name, bytes, type) => {
+    await writeFile(join(root, name), bytes);
+    const response = await request(port, `/${name}`);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe(type);
+    expect(response.body.equals(bytes)).toBe(true);
+  });
+});
+
 describe('file responses', () => {
   it('carry Content-Length, Last-Modified, Accept-Ranges, ETag and nosniff', async () => {
     const path = join(root, 'headers.txt');
