@@ -1,7 +1,6 @@
 import { readFileSync, realpathSync, statSync, type BigIntStats, type Stats } from 'node:fs';
-import { crc32 } from 'node:zlib';
 import { formatHttpDate, lastModifiedFromMtime } from '../http/dates.js';
-import { makeEtag } from '../http/etag.js';
+import { contentDigest, makeEtag } from '../http/etag.js';
 import { contentTypeFor } from './content-type.js';
 import { isInside } from './map-path.js';
 
@@ -148,11 +147,10 @@ export class FileCache {
     let contentHash: string | undefined;
     if (stats.isFile() && size <= SMALL_FILE_LIMIT) {
       body = readFileSync(absolute);
-      // The read may see a newer version than the stat did; the checksum keeps
-      // the tag true to the bytes we hold, whatever the timestamps say. CRC-32
-      // (native, no crypto module to load at start-up) only has to tell apart
-      // two same-size versions written within one timestamp tick.
-      contentHash = crc32(body).toString(36);
+      // The read may see a newer version than the stat did; the digest keeps
+      // the tag true to the bytes we hold, whatever the timestamps say, even
+      // for bytes chosen to collide (see contentDigest).
+      contentHash = contentDigest(body);
     }
     // Large files are not hashed (that would read them whole): see largeFileTag.
     const entry: FileEntry = {

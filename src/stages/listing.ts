@@ -1,8 +1,8 @@
 import type { RequestContext, StageResult } from '../context.js';
 import { classifyError, type FileEntry } from '../fs/file-cache.js';
-import { crc32 } from 'node:zlib';
 import type { RenderedListing } from '../listing/cache.js';
 import { parseSortQuery, sortEntries, type SortSpec } from '../listing/sort.js';
+import { contentDigest } from '../http/etag.js';
 import { addVary, fail, HTML_TYPE, htmlEntity } from '../respond.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -56,7 +56,7 @@ async function renderListing(
   }
   const page = { urlPath, entries: sortEntries(entries, sort), sort };
   const body = Buffer.from(json ? renderListingJson(page) : renderListingHtml(page));
-  const rendered = { body, etag: `"l-${body.length.toString(36)}-${crc32(body).toString(36)}"` };
+  const rendered = { body, etag: `"l-${body.length.toString(36)}-${contentDigest(body)}"` };
   listings.store(directory, variant, rendered);
   setEntity(ctx, rendered, json);
 }
