@@ -1,5 +1,5 @@
 import { lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, type Stats } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { opendir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { promisify } from 'node:util';
 import { isInside, isServableName, withSeparator } from './map-path.js';
@@ -90,7 +90,7 @@ const OMITTED_ENTRY_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'E
  * (EMFILE, EIO) is thrown too, as the listing would be silently incomplete.
  */
 export async function readDirectory(absoluteDir: string, options: ReadDirectoryOptions): Promise<ListingEntry[]> {
-  const dirents = await readdir(absoluteDir, { withFileTypes: true });
+  const dirents = await readDirents(absoluteDir);
   const inRoot = relative(options.root, absoluteDir) === '';
   const prefix = withSeparator(absoluteDir);
 
@@ -109,6 +109,21 @@ export async function readDirectory(absoluteDir: string, options: ReadDirectoryO
   );
   const entries = synchronous.concat(pooled);
   return entries.filter((entry): entry is ListingEntry => entry !== undefined);
+}
+
+/**
+ * Names read per call. One readdir of 200,000 names builds all their Dirents in
+ * one go on the main thread (over 100 ms in which no other client is answered);
+ * in batches, the event loop turns between them.
+ */
+const DIRENT_BATCH = 1024;
+
+/** Every entry of a folder, read in batches; throws opendir's error (ENOENT, ENOTDIR, EACCES). */
+async function readDirents(path: string): Promise<Dirent[]> {
+  const dirents: Dirent[] = [];
+  // The iterator closes the directory when the loop ends, by error or not.
+  for await (const dirent of await opendir(path, { bufferSize: DIRENT_BATCH })) dirents.push(dirent);
+  return dirents;
 }
 
 async function describeEntry(dirent: Dirent, path: string, root: string, calls: StatCalls): Promise<ListingEntry | undefined> {
