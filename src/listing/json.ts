@@ -1,5 +1,6 @@
 import { isoTimestamp } from './format.js';
 import type { ListingPage } from './html.js';
+import { nextPageQuery } from './paging.js';
 
 /** One entry of the JSON listing: `mtime` is ISO 8601 in UTC (null only when no Date can hold it). */
 export interface JsonListingEntry {
@@ -9,7 +10,11 @@ export interface JsonListingEntry {
   mtime: string | null;
 }
 
-/** `{ "path": urlPath, "entries": [{ "name", "type", "size", "mtime" }] }`, in the page's sort order. */
+/**
+ * `{ "path": urlPath, "entries": [{ "name", "type", "size", "mtime" }], "offset", "total", "next" }`,
+ * entries in the page's sort order. `next` is the query of the following page
+ * (`?sort=name&order=asc&offset=10000`), or null on the last.
+ */
 export function renderListingJson(page: ListingPage): string {
   const entries: JsonListingEntry[] = page.entries.map((entry) => ({
     name: entry.name,
@@ -17,5 +22,8 @@ export function renderListingJson(page: ListingPage): string {
     size: entry.size,
     mtime: isoTimestamp(entry.mtimeMs),
   }));
-  return JSON.stringify({ path: page.urlPath, entries });
+  const offset = page.window?.offset ?? 0;
+  const total = page.window?.total ?? entries.length;
+  const next = page.window === undefined ? null : nextPageQuery(page.sort, page.window);
+  return JSON.stringify({ path: page.urlPath, entries, offset, total, next });
 }
