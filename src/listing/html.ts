@@ -23,11 +23,11 @@ export interface ListingPage {
  * HTML everywhere they appear, and shown with control and bidi-override
  * characters made visible (see `visibleName`).
  */
-export function renderListingHtml(page: ListingPage): string {
+export function renderListingHtml(page: ListingPage, entryRows: readonly string[] = [htmlRows(page.entries)]): string {
   const segments = pathSegments(page.urlPath);
   const rows: string[] = [];
   if (segments.length > 0) rows.push(PARENT_ROW);
-  for (const entry of page.entries) rows.push(entryRow(entry));
+  if (page.entries.length > 0) rows.push(...entryRows);
   if (page.entries.length === 0 && (page.window?.total ?? 0) === 0) rows.push(EMPTY_ROW);
   const paging = page.window === undefined ? '' : pagingNote(page.window, page.sort, page.entries.length);
 
@@ -53,6 +53,14 @@ ${paging}</main>
 </body>
 </html>
 `;
+}
+
+/**
+ * The table rows of `entries`, one a line: what renderListingHtml takes as
+ * `entryRows`, so a big page can be rendered a slice of entries at a time.
+ */
+export function htmlRows(entries: readonly ListingEntry[]): string {
+  return entries.map(entryRow).join('\n');
 }
 
 /** '/docs/a b/' → ['docs', 'a b']; '/' → []. */

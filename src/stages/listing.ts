@@ -3,7 +3,7 @@ import { classifyError, type FileEntry } from '../fs/file-cache.js';
 import { contentDigest } from '../http/etag.js';
 import type { RenderedListing } from '../listing/cache.js';
 import { LISTING_PAGE_SIZE, parseOffsetQuery } from '../listing/paging.js';
-import { parseSortQuery, sortEntriesInSlices, type SortSpec } from '../listing/sort.js';
+import { parseSortQuery, sortEntriesInSlices, TimeSlice, type SortSpec } from '../listing/sort.js';
 import { addVary, fail, HTML_TYPE, htmlEntity } from '../respond.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -16,6 +16,10 @@ function loadListingModules() {
   listingModules ??= Promise.all([import('../fs/read-directory.js'), import('../listing/html.js'), import('../listing/json.js')]);
   return listingModules;
 }
+
+/** Entries rendered between checks of the time slice. */
+const RENDER_CHUNK = 500;
+const RENDER_SLICE_MS = 10;
 
 /** What one listing request asks for: its format, order and page. */
 interface PageRequest {
@@ -61,7 +65,7 @@ export function listDirectory(ctx: RequestContext): StageResult | Promise<StageR
 /** Read (shared), sort (shared per order), and render the one page asked for. */
 async function buildPage(ctx: RequestContext, directory: FileEntry, request: PageRequest): Promise<RenderedListing> {
   const { options, listings } = ctx.services;
-  const [{ readDirectory }, { renderListingHtml }, { renderListingJson }] = await loadListingModules();
+  const [{ readDirectory }, { htmlRows, renderListingHtml }, { jsonItems, renderListingJson }] = await loadListingModules();
   const entries = await listings.read(directory, () =>
     readDirectory(directory.absolute, { root: options.root, dotfiles: options.dotfiles }),
   );
@@ -73,7 +77,15 @@ async function buildPage(ctx: RequestContext, directory: FileEntry, request: Pag
     sort: request.sort,
     window,
   };
-  const body = Buffer.from(request.json ? renderListingJson(page) : renderListingHtml(page));
+  // 10,000 rows take tens of milliseconds to render: a slice at a time, with turns between.
+  const rendered: string[] = [];
+  const slice = new TimeSlice(RENDER_SLICE_MS);
+  for (let start = 0; start < page.entries.length; start += RENDER_CHUNK) {
+    const chunk = page.entries.slice(start, start + RENDER_CHUNK);
+    rendered.push(request.json ? jsonItems(chunk) : htmlRows(chunk));
+    await slice.turnIfDue();
+  }
+  const body = Buffer.from(request.json ? renderListingJson(page, rendered) : renderListingHtml(page, rendered));
   return { body, etag: `"l-${body.length.toString(36)}-${contentDigest(body)}"` };
 }
 
