@@ -90,11 +90,11 @@ const OMITTED_ENTRY_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'E
  * (EMFILE, EIO) is thrown too, as the listing would be silently incomplete.
  */
 export async function readDirectory(absoluteDir: string, options: ReadDirectoryOptions): Promise<ListingEntry[]> {
-  const dirents = await readDirents(absoluteDir);
   const inRoot = relative(options.root, absoluteDir) === '';
   const prefix = withSeparator(absoluteDir);
 
-  const candidates = dirents.filter(
+  const candidates = await readDirents(
+    absoluteDir,
     (dirent) =>
       (dirent.isFile() || dirent.isDirectory() || dirent.isSymbolicLink()) &&
       isServableName(dirent.name, inRoot, options.dotfiles),
@@ -113,16 +113,17 @@ export async function readDirectory(absoluteDir: string, options: ReadDirectoryO
 
 /**
  * Names read per call. One readdir of 200,000 names builds all their Dirents in
- * one go on the main thread (over 100 ms in which no other client is answered);
- * in batches, the event loop turns between them.
+ * one go on the main thread, and filtering them takes as long again (over 100 ms
+ * each in which no other client is answered); in batches, the event loop turns
+ * between them.
  */
 const DIRENT_BATCH = 1024;
 
-/** Every entry of a folder, read in batches; throws opendir's error (ENOENT, ENOTDIR, EACCES). */
-async function readDirents(path: string): Promise<Dirent[]> {
+/** The entries of a folder that `keep` accepts, read and filtered in batches; throws opendir's error (ENOENT, ENOTDIR, EACCES). */
+async function readDirents(path: string, keep: (dirent: Dirent) => boolean): Promise<Dirent[]> {
   const dirents: Dirent[] = [];
   // The iterator closes the directory when the loop ends, by error or not.
-  for await (const dirent of await opendir(path, { bufferSize: DIRENT_BATCH })) dirents.push(dirent);
+  for await (const dirent of await opendir(path, { bufferSize: DIRENT_BATCH })) if (keep(dirent)) dirents.push(dirent);
   return dirents;
 }
 
