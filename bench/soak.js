@@ -6,6 +6,7 @@
 //   npm run soak                        # 60 s
 //   npm run soak -- --duration 10       # the short run for CI
 //   node bench/soak.js --help
+//   npm run soak -- --big-folder 200000  # instead: a huge folder listed by 4 clients at once
 //
 // Linux: descriptors and memory are read from /proc/<pid>; elsewhere they show as n/a.
 
@@ -43,11 +44,29 @@ const MAX_MEMORY_GROWTH_RATIO = 0.5;
 /** Clients downloading the large file slowly, each holding it open for seconds. */
 const SLOW_READERS = 4;
 
+/**
+ * --big-folder: bounds for a folder of N entries listed by BIG_FOLDER_CLIENTS at once, while
+ * one client fetches a small file over and over. Before pages were capped and builds shared,
+ * 200,000 entries took the server to 714 MiB and held the small file for 6.7 s.
+ */
+const BIG_FOLDER_CLIENTS = 4;
+const BIG_FOLDER_MAX_RSS_BYTES = 320 * MiB;
+/**
+ * The longest wait for the small file. Each stretch of listing work is at most ~10 ms, and
+ * on an idle machine the longest wait is well under 100 ms; a busy shared machine (or a
+ * garbage collection of the 200,000 entries) stretches it, hence the margin.
+ */
+const BIG_FOLDER_MAX_STALL_MS = 1_000;
+
 const USAGE = `usage: node bench/soak.js [--duration SECONDS] [--workers N] [--slow N] [--keep]
+       node bench/soak.js --big-folder N [--keep]
 
   --duration N   seconds of load after a ${WARM_UP_MS / 1000} s warm-up (default 60; 10 for CI)
   --workers N    concurrent clients making requests (default 32)
   --slow N       clients sending their headers one byte a second (default 20)
+  --big-folder N instead of the mixed load: ${BIG_FOLDER_CLIENTS} clients list a folder of N entries
+                 (e.g. 200000) at once while another fetches a small file; fails when the
+                 server's peak RSS passes ${BIG_FOLDER_MAX_RSS_BYTES / MiB} MiB or the small file waits over ${BIG_FOLDER_MAX_STALL_MS} ms
   --keep         keep the temporary corpus
 `;
 
@@ -65,6 +84,7 @@ function options() {
         workers: { type: 'string', default: '32' },
         slow: { type: 'string', default: '20' },
         keep: { type: 'boolean', default: false },
+        'big-folder': { type: 'string', default: '0' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -80,7 +100,13 @@ function options() {
     if (!Number.isInteger(value) || value < min) usageError(`--${name} must be a whole number of at least ${min}`);
     return value;
   };
-  return { durationMs: whole('duration', 1) * 1000, workers: whole('workers', 1), slow: whole('slow', 0), keep: values.keep };
+  return {
+    durationMs: whole('duration', 1) * 1000,
+    workers: whole('workers', 1),
+    slow: whole('slow', 0),
+    keep: values.keep,
+    bigFolder: whole('big-folder', 0),
+  };
 }
 
 // ---------------------------------------------------------------- corpus and server
@@ -315,8 +341,81 @@ const quarters = (samples) =>
 const mib = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
 const percentile = (sorted, p) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]);
 
+/** One GET on a new connection: status, body bytes, milliseconds, and the body if it is JSON. */
+function getOnNewConnection(port, path, headers = {}) {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const json = String(res.headers['content-type']).startsWith('application/json') ? JSON.parse(body.toString()) : undefined;
+        resolve({ status: res.statusCode, bytes: body.length, ms: performance.now() - start, json });
+      });
+    }).on('error', reject).end();
+  });
+}
+
+/** --big-folder N: a folder of N entries listed by several clients at once, memory and stall measured. */
+async function bigFolder(entries, keep) {
+  const log = (line) => process.stderr.write(`soak: ${line}\n`);
+  const root = mkdtempSync(join(tmpdir(), 'serve-dir-soak-big-'));
+  writeFileSync(join(root, 'small.txt'), 'small\n');
+  const folder = join(root, 'huge');
+  mkdirSync(folder);
+  log(`creating ${entries} files`);
+  for (let i = 0; i < entries; i++) writeFileSync(join(folder, `file-${String(i).padStart(6, '0')}-with-a-longer-name.txt`), '');
+  const server = startServer(root);
+  const port = await server.port;
+  const pid = server.child.pid;
+  await getOnNewConnection(port, '/small.txt');
+  const start = sample(pid);
+  log(`listing /huge/ with ${BIG_FOLDER_CLIENTS} clients at once`);
+  let listing = true;
+  const waits = [];
+  const prober = (async () => {
+    while (listing) {
+      waits.push((await getOnNewConnection(port, '/small.txt')).ms);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  const listingStart = performance.now();
+  const listings = await Promise.all(
+    Array.from({ length: BIG_FOLDER_CLIENTS }, (_, i) => getOnNewConnection(port, '/huge/', i % 2 === 0 ? {} : { Accept: 'application/json' })),
+  );
+  const listingMs = performance.now() - listingStart;
+  listing = false;
+  await prober;
+  const peakRss = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+  server.child.kill('SIGTERM');
+  await server.exited;
+  if (!keep) rmSync(root, { recursive: true, force: true });
+
+  const worstWait = Math.max(...waits);
+  const json = listings.find((response) => response.json !== undefined)?.json;
+  const failures = [];
+  if (listings.some((response) => response.status !== 200)) failures.push(`listing statuses: ${listings.map((response) => response.status).join(', ')}`);
+  if (json?.total !== entries || json?.entries.length !== Math.min(entries, 10_000)) failures.push(`JSON listing: ${json?.entries.length} of total ${json?.total}`);
+  if (peakRss > BIG_FOLDER_MAX_RSS_BYTES) failures.push(`peak RSS ${mib(peakRss)} (bound ${mib(BIG_FOLDER_MAX_RSS_BYTES)})`);
+  if (worstWait > BIG_FOLDER_MAX_STALL_MS) failures.push(`the small file waited ${worstWait.toFixed(0)} ms (bound ${BIG_FOLDER_MAX_STALL_MS} ms)`);
+  const sortedWaits = [...waits].sort((a, b) => a - b);
+  const lines = [
+    `serve-dir soak --big-folder: ${entries} entries, ${BIG_FOLDER_CLIENTS} listings at once (HTML and JSON)`,
+    '',
+    `  listings             ${listings.map((response) => `${response.status} ${mib(response.bytes)}`).join(', ')}; all done in ${(listingMs / 1000).toFixed(1)} s`,
+    `  resident memory      ${start === undefined ? 'n/a' : mib(start.rss)} at start, peak ${mib(peakRss)}`,
+    `  small file meanwhile ${waits.length} fetches: p50 ${percentile(sortedWaits, 50).toFixed(0)} ms, p99 ${percentile(sortedWaits, 99).toFixed(0)} ms, max ${worstWait.toFixed(0)} ms`,
+    '',
+    failures.length === 0 ? 'PASS' : `FAIL\n  ${failures.join('\n  ')}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}
+
 async function main() {
-  const { durationMs, workers, slow, keep } = options();
+  const { durationMs, workers, slow, keep, bigFolder: bigFolderEntries } = options();
+  if (bigFolderEntries > 0) return bigFolder(bigFolderEntries, keep);
   const root = buildCorpus();
   const server = startServer(root);
   let stopping = false;
