@@ -35,6 +35,13 @@ interface Pending<T> {
  */
 const ENTRY_OVERHEAD_BYTES = 96;
 
+/**
+ * A cached listing is checked with one synchronous stat per sub-folder on every
+ * request: a few milliseconds for this many. A folder with more is not kept
+ * (its check would hold the event loop longer than reading it again, which yields).
+ */
+const MAX_CHECKED_SUBDIRECTORIES = 1_000;
+
 function estimateEntryBytes(entries: readonly ListingEntry[]): number {
   let bytes = 0;
   for (const entry of entries) bytes += ENTRY_OVERHEAD_BYTES + 2 * entry.name.length;
@@ -155,16 +162,17 @@ export class ListingCache {
       throw error;
     }
     const bytes = estimateEntryBytes(entries);
-    if (changed || bytes > this.maxBytes) {
+    const base = withSeparator(directory.absolute);
+    const subdirectories = entries.filter((entry) => entry.type === 'directory');
+    if (changed || bytes > this.maxBytes || subdirectories.length > MAX_CHECKED_SUBDIRECTORIES) {
       watcher.close();
       return entries;
     }
-    const base = withSeparator(directory.absolute);
     this.forget(directory.absolute);
     this.listings.set(directory.absolute, {
       directoryEtag: directory.etag,
       entries,
-      subdirectories: entries.filter((entry) => entry.type === 'directory').map((entry) => [base + entry.name, entry.mtimeMs]),
+      subdirectories: subdirectories.map((entry) => [base + entry.name, entry.mtimeMs]),
       rendered: new Map(),
       bytes,
       watcher,

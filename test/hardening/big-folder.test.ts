@@ -92,6 +92,25 @@ describe('concurrent requests for one listing share one read of the folder', () 
   });
 });
 
+describe('what the listing cache keeps', () => {
+  it('a folder with over 1,000 sub-folders is read again rather than checked by 1,001 stats per request', async () => {
+    const folders = join(root, 'folders');
+    for (let i = 0; i < 1_001; i++) mkdirSync(join(folders, `d${i}`), { recursive: true });
+    await utimes(folders, LONG_AGO, LONG_AGO);
+    reads.count = 0;
+    await request(port, '/folders/');
+    await request(port, '/folders/');
+    expect(reads.count).toBe(2);
+  });
+
+  it('the 12,000-file folder is kept: a later request does not read it again', async () => {
+    reads.count = 0;
+    expect((await request(port, '/big/?sort=mtime&order=desc')).status).toBe(200);
+    expect((await request(port, '/big/?sort=mtime&order=desc')).status).toBe(200);
+    expect(reads.count).toBe(0);
+  });
+});
+
 describe(`a page lists at most ${LISTING_PAGE_SIZE} entries`, () => {
   it('HTML: the first page in the requested order, a note, and a link to the rest', async () => {
     const first = await request(port, '/big/?sort=name&order=desc');
