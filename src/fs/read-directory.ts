@@ -1,5 +1,5 @@
 import { lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, type Stats } from 'node:fs';
-import { opendir } from 'node:fs/promises';
+import { opendir, readdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { promisify } from 'node:util';
 import { isInside, isServableName, withSeparator } from './map-path.js';
@@ -24,6 +24,11 @@ export interface ReadDirectoryOptions {
    * Default {@link SYNC_SLICE_MS}; 0 sends every stat to the thread pool.
    */
   syncSliceMs?: number;
+  /**
+   * The folder's own st_size, if known: on every common file system it grows
+   * with the entries, so a small one is read in one call (see readDirents).
+   */
+  directorySize?: number;
 }
 
 /**
@@ -95,6 +100,7 @@ export async function readDirectory(absoluteDir: string, options: ReadDirectoryO
 
   const candidates = await readDirents(
     absoluteDir,
+    options.directorySize,
     (dirent) =>
       (dirent.isFile() || dirent.isDirectory() || dirent.isSymbolicLink()) &&
       isServableName(dirent.name, inRoot, options.dotfiles),
@@ -112,15 +118,26 @@ export async function readDirectory(absoluteDir: string, options: ReadDirectoryO
 }
 
 /**
- * Names read per call. One readdir of 200,000 names builds all their Dirents in
- * one go on the main thread, and filtering them takes as long again (over 100 ms
- * each in which no other client is answered); in batches, the event loop turns
- * between them.
+ * Names read per call from a big folder. One readdir of 200,000 names builds
+ * all their Dirents in one go on the main thread, and filtering them takes as
+ * long again (over 100 ms each in which no other client is answered); in
+ * batches, the event loop turns between them.
  */
 const DIRENT_BATCH = 1024;
 
-/** The entries of a folder that `keep` accepts, read and filtered in batches; throws opendir's error (ENOENT, ENOTDIR, EACCES). */
-async function readDirents(path: string, keep: (dirent: Dirent) => boolean): Promise<Dirent[]> {
+/**
+ * Folders whose st_size is at most this are read in one readdir: a few thousand
+ * entries on ext4, btrfs, XFS or tmpfs (a few milliseconds of Dirents). Batches
+ * cost four calls on the thread pool even for a small folder (3× the time of
+ * one readdir for 20 entries), and a listing not yet cached pays that each time.
+ */
+const ONE_CALL_DIRECTORY_SIZE = 256 * 1024;
+
+/** The entries of a folder that `keep` accepts; throws the error of opening it (ENOENT, ENOTDIR, EACCES). */
+async function readDirents(path: string, directorySize: number | undefined, keep: (dirent: Dirent) => boolean): Promise<Dirent[]> {
+  if (directorySize !== undefined && directorySize <= ONE_CALL_DIRECTORY_SIZE) {
+    return (await readdir(path, { withFileTypes: true })).filter(keep);
+  }
   const dirents: Dirent[] = [];
   // The iterator closes the directory when the loop ends, by error or not.
   for await (const dirent of await opendir(path, { bufferSize: DIRENT_BATCH })) if (keep(dirent)) dirents.push(dirent);

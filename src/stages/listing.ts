@@ -67,7 +67,7 @@ async function buildPage(ctx: RequestContext, directory: FileEntry, request: Pag
   const { options, listings } = ctx.services;
   const [{ readDirectory }, { htmlRows, renderListingHtml }, { jsonItems, renderListingJson }] = await loadListingModules();
   const entries = await listings.read(directory, () =>
-    readDirectory(directory.absolute, { root: options.root, dotfiles: options.dotfiles }),
+    readDirectory(directory.absolute, { root: options.root, dotfiles: options.dotfiles, directorySize: directory.size }),
   );
   const sorted = await listings.sorted(entries, request.sort, () => sortEntriesInSlices(entries, request.sort));
   const window = { offset: request.offset, total: sorted.length, pageSize: LISTING_PAGE_SIZE };
