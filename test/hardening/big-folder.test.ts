@@ -11,17 +11,24 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ListingEntry } from '../../src/fs/read-directory.js';
 import { LISTING_PAGE_SIZE } from '../../src/listing/paging.js';
 import { sortEntries, sortEntriesInSlices, type SortSpec } from '../../src/listing/sort.js';
-import { cleanup, request, serveDirectory, tempDir, writeTree } from '../helpers/server.js';
+import type { RunningServer } from '../../src/index.js';
+import { cleanup, request, serveDirectory, tempDir, writeTree, type RawResponse } from '../helpers/server.js';
 
 /** Reads of a folder for a listing, counted by wrapping the real reader. */
-const reads = vi.hoisted(() => ({ count: 0, onRead: undefined as (() => void) | undefined }));
+const reads = vi.hoisted(() => ({
+  count: 0,
+  onRead: undefined as (() => void) | undefined,
+  /** While set, reads wait for it: requests are sure to overlap, however slow the machine. */
+  gate: undefined as Promise<void> | undefined,
+}));
 vi.mock('../../src/fs/read-directory.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/fs/read-directory.js')>();
   return {
     ...original,
-    readDirectory: (...args: Parameters<typeof original.readDirectory>) => {
+    readDirectory: async (...args: Parameters<typeof original.readDirectory>) => {
       reads.count++;
       reads.onRead?.();
+      await reads.gate;
       return original.readDirectory(...args);
     },
   };
@@ -42,6 +49,30 @@ interface JsonListing {
 
 let root: string;
 let port: number;
+let server: RunningServer;
+
+/**
+ * Send all `targets` at once, holding the folder's read until the server has
+ * received every one of them (each joins or starts a build as it arrives).
+ */
+async function allAtOnce(targets: Array<[string, Record<string, string>]>): Promise<RawResponse[]> {
+  let open!: () => void;
+  reads.gate = new Promise<void>((resolve) => (open = resolve));
+  let arrived = 0;
+  const allArrived = new Promise<void>((resolve) => {
+    const onRequest = () => {
+      if (++arrived < targets.length) return;
+      server.server.off('request', onRequest);
+      resolve();
+    };
+    server.server.on('request', onRequest);
+  });
+  const responses = Promise.all(targets.map(([target, headers]) => request(port, target, { headers })));
+  await allArrived;
+  reads.gate = undefined;
+  open();
+  return responses;
+}
 
 function rowCount(html: string): number {
   return html.match(/<td class="name"><a href="\.\/[^"]*"/g)?.length ?? 0;
@@ -61,7 +92,8 @@ beforeAll(async () => {
   // Sizes cycle through 0..99 bytes, so a sort by size differs from one by name.
   for (let i = 0; i < FILES; i++) writeFileSync(join(big, `f${i}.txt`), 'x'.repeat((i * 37) % 100));
   await utimes(big, LONG_AGO, LONG_AGO);
-  port = (await serveDirectory(root)).port;
+  server = await serveDirectory(root);
+  port = server.port;
 }, 60_000);
 afterAll(cleanup);
 
@@ -76,7 +108,7 @@ describe('concurrent requests for one listing share one read of the folder', () 
       ['/big/?sort=size&order=desc', {}],
       ['/big/?offset=10000', {}],
     ];
-    const responses = await Promise.all(targets.map(([target, headers]) => request(port, target, { headers })));
+    const responses = await allAtOnce(targets);
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(responses[0]!.body.equals(responses[1]!.body)).toBe(true);
     expect(reads.count).toBe(1);
@@ -86,7 +118,7 @@ describe('concurrent requests for one listing share one read of the folder', () 
     const fresh = join(root, 'fresh');
     for (let i = 0; i < 200; i++) writeFileSync(join(fresh, `n${i}`), '');
     reads.count = 0;
-    const responses = await Promise.all(Array.from({ length: 4 }, () => request(port, '/fresh/')));
+    const responses = await allAtOnce(Array.from({ length: 4 }, () => ['/fresh/', {}]));
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200]);
     expect(reads.count).toBe(1);
   });
