@@ -7,6 +7,7 @@
 //   npm run soak                        # 60 s
 //   npm run soak -- --duration 10       # the short run for CI
 //   node bench/soak.js --help
+//   npm run soak -- --big-folder 200000  # instead: a huge folder listed by 4 clients at once
 //
 // Meanwhile, for the whole load, rename races: a worker thread renames a regular file, a
 // symlink leading out of the root, a FIFO, a link to /dev/zero and a socket over one name in
@@ -66,7 +67,22 @@ const CANARY = 'OUTSIDE-THE-ROOT-CANARY';
 /** A raced request unanswered this long is parked. */
 const HUNG_MS = 5_000;
 
+/**
+ * --big-folder: bounds for a folder of N entries listed by BIG_FOLDER_CLIENTS at once, while
+ * one client fetches a small file over and over. Before pages were capped and builds shared,
+ * 200,000 entries took the server to 884 MiB and held the small file for 12 s.
+ */
+const BIG_FOLDER_CLIENTS = 4;
+const BIG_FOLDER_MAX_RSS_BYTES = 320 * MiB;
+/**
+ * The longest wait for the small file. Each stretch of listing work is at most ~10 ms, and
+ * on an idle machine the longest wait is well under 100 ms; a busy shared machine (or a
+ * garbage collection of the 200,000 entries) stretches it, hence the margin.
+ */
+const BIG_FOLDER_MAX_STALL_MS = 1_000;
+
 const USAGE = `usage: node bench/soak.js [--duration SECONDS] [--workers N] [--slow N] [--stalled N] [--race N] [--keep]
+       node bench/soak.js --big-folder N [--keep]
 
   --duration N   seconds of load after a ${WARM_UP_MS / 1000} s warm-up (default 60; 10 for CI)
   --workers N    concurrent clients making requests (default 32)
@@ -75,6 +91,9 @@ const USAGE = `usage: node bench/soak.js [--duration SECONDS] [--workers N] [--s
                  each pins a few MiB of kernel memory until cut: thousands exhaust
                  net.ipv4.tcp_mem for every program on the machine)
   --race N       clients per raced name and server during the load (default 2; 0: no races)
+  --big-folder N instead of the mixed load: ${BIG_FOLDER_CLIENTS} clients list a folder of N entries
+                 (e.g. 200000) at once while another fetches a small file; fails when the
+                 server's peak RSS passes ${BIG_FOLDER_MAX_RSS_BYTES / MiB} MiB or the small file waits over ${BIG_FOLDER_MAX_STALL_MS} ms
   --keep         keep the temporary corpus
 `;
 
@@ -94,6 +113,7 @@ function options() {
         stalled: { type: 'string', default: '100' },
         race: { type: 'string', default: '2' },
         keep: { type: 'boolean', default: false },
+        'big-folder': { type: 'string', default: '0' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -116,6 +136,7 @@ function options() {
     stalled: whole('stalled', 0),
     race: whole('race', 0),
     keep: values.keep,
+    bigFolder: whole('big-folder', 0),
   };
 }
 
@@ -457,8 +478,81 @@ const quarters = (samples) =>
 const mib = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
 const percentile = (sorted, p) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]);
 
+/** One GET on a new connection: status, body bytes, milliseconds, and the body if it is JSON. */
+function getOnNewConnection(port, path, headers = {}) {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const json = String(res.headers['content-type']).startsWith('application/json') ? JSON.parse(body.toString()) : undefined;
+        resolve({ status: res.statusCode, bytes: body.length, ms: performance.now() - start, json });
+      });
+    }).on('error', reject).end();
+  });
+}
+
+/** --big-folder N: a folder of N entries listed by several clients at once, memory and stall measured. */
+async function bigFolder(entries, keep) {
+  const log = (line) => process.stderr.write(`soak: ${line}\n`);
+  const root = mkdtempSync(join(tmpdir(), 'serve-dir-soak-big-'));
+  writeFileSync(join(root, 'small.txt'), 'small\n');
+  const folder = join(root, 'huge');
+  mkdirSync(folder);
+  log(`creating ${entries} files`);
+  for (let i = 0; i < entries; i++) writeFileSync(join(folder, `file-${String(i).padStart(6, '0')}-with-a-longer-name.txt`), '');
+  const server = startServer(root);
+  const port = await server.port;
+  const pid = server.child.pid;
+  await getOnNewConnection(port, '/small.txt');
+  const start = sample(pid);
+  log(`listing /huge/ with ${BIG_FOLDER_CLIENTS} clients at once`);
+  let listing = true;
+  const waits = [];
+  const prober = (async () => {
+    while (listing) {
+      waits.push((await getOnNewConnection(port, '/small.txt')).ms);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  const listingStart = performance.now();
+  const listings = await Promise.all(
+    Array.from({ length: BIG_FOLDER_CLIENTS }, (_, i) => getOnNewConnection(port, '/huge/', i % 2 === 0 ? {} : { Accept: 'application/json' })),
+  );
+  const listingMs = performance.now() - listingStart;
+  listing = false;
+  await prober;
+  const peakRss = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+  server.child.kill('SIGTERM');
+  await server.exited;
+  if (!keep) rmSync(root, { recursive: true, force: true });
+
+  const worstWait = Math.max(...waits);
+  const json = listings.find((response) => response.json !== undefined)?.json;
+  const failures = [];
+  if (listings.some((response) => response.status !== 200)) failures.push(`listing statuses: ${listings.map((response) => response.status).join(', ')}`);
+  if (json?.total !== entries || json?.entries.length !== Math.min(entries, 10_000)) failures.push(`JSON listing: ${json?.entries.length} of total ${json?.total}`);
+  if (peakRss > BIG_FOLDER_MAX_RSS_BYTES) failures.push(`peak RSS ${mib(peakRss)} (bound ${mib(BIG_FOLDER_MAX_RSS_BYTES)})`);
+  if (worstWait > BIG_FOLDER_MAX_STALL_MS) failures.push(`the small file waited ${worstWait.toFixed(0)} ms (bound ${BIG_FOLDER_MAX_STALL_MS} ms)`);
+  const sortedWaits = [...waits].sort((a, b) => a - b);
+  const lines = [
+    `serve-dir soak --big-folder: ${entries} entries, ${BIG_FOLDER_CLIENTS} listings at once (HTML and JSON)`,
+    '',
+    `  listings             ${listings.map((response) => `${response.status} ${mib(response.bytes)}`).join(', ')}; all done in ${(listingMs / 1000).toFixed(1)} s`,
+    `  resident memory      ${start === undefined ? 'n/a' : mib(start.rss)} at start, peak ${mib(peakRss)}`,
+    `  small file meanwhile ${waits.length} fetches: p50 ${percentile(sortedWaits, 50).toFixed(0)} ms, p99 ${percentile(sortedWaits, 99).toFixed(0)} ms, max ${worstWait.toFixed(0)} ms`,
+    '',
+    failures.length === 0 ? 'PASS' : `FAIL\n  ${failures.join('\n  ')}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}
+
 async function main() {
-  const { durationMs, workers, slow, stalled, race, keep } = options();
+  const { durationMs, workers, slow, stalled, race, keep, bigFolder: bigFolderEntries } = options();
+  if (bigFolderEntries > 0) return bigFolder(bigFolderEntries, keep);
   const root = buildCorpus();
   const server = startServer(root);
   // The races also run against a watching server: its watcher sees every rename.

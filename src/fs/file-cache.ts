@@ -14,9 +14,8 @@ import {
 } from 'node:fs';
 import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { sep } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { formatHttpDate, lastModifiedFromMtime } from '../http/dates.js';
-import { makeEtag } from '../http/etag.js';
+import { contentDigest, makeEtag } from '../http/etag.js';
 import { contentTypeFor, isTypeScriptName, TRANSPORT_STREAM_SNIFF_BYTES, typeScriptOrTransportStream } from './content-type.js';
 import { isServableRealPath, withSeparator } from './map-path.js';
 
@@ -304,11 +303,10 @@ export class FileCache {
     const size = Number(stats.size);
     let contentHash: string | undefined;
     if (body !== undefined) {
-      // The read may see a newer version than the stat did; the checksum keeps
-      // the tag true to the bytes we hold, whatever the timestamps say. CRC-32
-      // (native, no crypto module to load at start-up) only has to tell apart
-      // two same-size versions written within one timestamp tick.
-      contentHash = crc32(body).toString(36);
+      // The read may see a newer version than the stat did; the digest keeps
+      // the tag true to the bytes we hold, whatever the timestamps say, even
+      // for bytes chosen to collide (see contentDigest).
+      contentHash = contentDigest(body);
     }
     // Large files are not hashed (that would read them whole): see largeFileTag.
     const entry: FileEntry = {

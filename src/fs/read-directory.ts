@@ -1,5 +1,5 @@
 import { constants, lstat, lstatSync, realpath, realpathSync, stat, statSync, type Dirent, type Stats } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { open, opendir, readdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { promisify } from 'node:util';
 import { DESCRIPTOR_LINKS, locateDescriptor, OPEN_FLAGS } from './file-cache.js';
@@ -25,6 +25,11 @@ export interface ReadDirectoryOptions {
    * Default {@link SYNC_SLICE_MS}; 0 sends every stat to the thread pool.
    */
   syncSliceMs?: number;
+  /**
+   * The folder's own st_size, if known: on every common file system it grows
+   * with the entries, so a small one is read in one call (see readDirents).
+   */
+  directorySize?: number;
 }
 
 /**
@@ -122,10 +127,11 @@ async function openFolder(absoluteDir: string, options: ReadDirectoryOptions): P
 }
 
 async function readOpenFolder(folderPath: string, inRoot: boolean, options: ReadDirectoryOptions): Promise<ListingEntry[]> {
-  const dirents = await readdir(folderPath, { withFileTypes: true });
   const prefix = withSeparator(folderPath);
 
-  const candidates = dirents.filter(
+  const candidates = await readDirents(
+    folderPath,
+    options.directorySize,
     (dirent) =>
       (dirent.isFile() || dirent.isDirectory() || dirent.isSymbolicLink()) &&
       isServableName(dirent.name, inRoot, options.dotfiles),
@@ -140,6 +146,33 @@ async function readOpenFolder(folderPath: string, inRoot: boolean, options: Read
   );
   const entries = synchronous.concat(pooled);
   return entries.filter((entry): entry is ListingEntry => entry !== undefined);
+}
+
+/**
+ * Names read per call from a big folder. One readdir of 200,000 names builds
+ * all their Dirents in one go on the main thread, and filtering them takes as
+ * long again (over 100 ms each in which no other client is answered); in
+ * batches, the event loop turns between them.
+ */
+const DIRENT_BATCH = 1024;
+
+/**
+ * Folders whose st_size is at most this are read in one readdir: a few thousand
+ * entries on ext4, btrfs, XFS or tmpfs (a few milliseconds of Dirents). Batches
+ * cost four calls on the thread pool even for a small folder (3× the time of
+ * one readdir for 20 entries), and a listing not yet cached pays that each time.
+ */
+const ONE_CALL_DIRECTORY_SIZE = 256 * 1024;
+
+/** The entries of a folder that `keep` accepts; throws the error of opening it (ENOENT, ENOTDIR, EACCES). */
+async function readDirents(path: string, directorySize: number | undefined, keep: (dirent: Dirent) => boolean): Promise<Dirent[]> {
+  if (directorySize !== undefined && directorySize <= ONE_CALL_DIRECTORY_SIZE) {
+    return (await readdir(path, { withFileTypes: true })).filter(keep);
+  }
+  const dirents: Dirent[] = [];
+  // The iterator closes the directory when the loop ends, by error or not.
+  for await (const dirent of await opendir(path, { bufferSize: DIRENT_BATCH })) if (keep(dirent)) dirents.push(dirent);
+  return dirents;
 }
 
 async function describeEntry(

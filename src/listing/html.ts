@@ -1,13 +1,16 @@
 import type { ListingEntry } from '../fs/read-directory.js';
 import { escapeHtml, formatDate, formatSize, isoTimestamp, visibleName } from './format.js';
+import { nextPageQuery, previousPageQuery, type ListingWindow } from './paging.js';
 import type { SortKey, SortSpec } from './sort.js';
 
 export interface ListingPage {
   /** The decoded URL path of the directory, starting and ending with '/', e.g. '/docs/a b/'. */
   urlPath: string;
-  /** Already sorted. */
+  /** Already sorted; only those of the window when there is one. */
   entries: ListingEntry[];
   sort: SortSpec;
+  /** Where `entries` sit in the whole sorted folder; absent when they are all of it. */
+  window?: ListingWindow;
 }
 
 /**
@@ -20,12 +23,13 @@ export interface ListingPage {
  * HTML everywhere they appear, and shown with control and bidi-override
  * characters made visible (see `visibleName`).
  */
-export function renderListingHtml(page: ListingPage): string {
+export function renderListingHtml(page: ListingPage, entryRows: readonly string[] = [htmlRows(page.entries)]): string {
   const segments = pathSegments(page.urlPath);
   const rows: string[] = [];
   if (segments.length > 0) rows.push(PARENT_ROW);
-  for (const entry of page.entries) rows.push(entryRow(entry));
-  if (page.entries.length === 0) rows.push(EMPTY_ROW);
+  if (page.entries.length > 0) rows.push(...entryRows);
+  if (page.entries.length === 0 && (page.window?.total ?? 0) === 0) rows.push(EMPTY_ROW);
+  const paging = page.window === undefined ? '' : pagingNote(page.window, page.sort, page.entries.length);
 
   return `<!doctype html>
 <html lang="en">
@@ -39,16 +43,24 @@ export function renderListingHtml(page: ListingPage): string {
 <body>
 <main>
 <h1>Index of ${breadcrumbs(segments)}</h1>
-<table>
+${paging}<table>
 <thead><tr>${COLUMNS.map((column) => columnHeader(column.key, column.label, page.sort)).join('')}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
 </table>
-</main>
+${paging}</main>
 </body>
 </html>
 `;
+}
+
+/**
+ * The table rows of `entries`, one a line: what renderListingHtml takes as
+ * `entryRows`, so a big page can be rendered a slice of entries at a time.
+ */
+export function htmlRows(entries: readonly ListingEntry[]): string {
+  return entries.map(entryRow).join('\n');
 }
 
 /** '/docs/a b/' → ['docs', 'a b']; '/' → []. */
@@ -90,6 +102,29 @@ function columnHeader(key: SortKey, label: string, sort: SortSpec): string {
     `<a href="?sort=${key}&amp;order=${ascending ? 'desc' : 'asc'}">${label}` +
     `<span aria-hidden="true">${ascending ? ' ↑' : ' ↓'}</span></a></th>`
   );
+}
+
+/**
+ * Which entries a capped page shows, of how many, with links to the pages
+ * around it (in the same order); nothing when the page shows the whole folder.
+ */
+function pagingNote(window: ListingWindow, sort: SortSpec, shown: number): string {
+  if (window.offset === 0 && shown === window.total) return '';
+  const range = shown === 0 ? 'No entries' : `Entries ${formatCount(window.offset + 1)}–${formatCount(window.offset + shown)}`;
+  const links: string[] = [];
+  const previous = previousPageQuery(sort, window);
+  const next = nextPageQuery(sort, window);
+  if (previous !== null) links.push(`<a href="${escapeHtml(previous)}" rel="prev">Previous ${formatCount(window.pageSize)}</a>`);
+  if (next !== null) {
+    const count = Math.min(window.pageSize, window.total - window.offset - window.pageSize);
+    links.push(`<a href="${escapeHtml(next)}" rel="next">Next ${formatCount(count)}</a>`);
+  }
+  return `<p class="paging">${range} of ${formatCount(window.total)}, ${formatCount(window.pageSize)} a page. ${links.join(' · ')}</p>\n`;
+}
+
+/** 200000 → '200,000': the same on every machine (no Intl). */
+function formatCount(count: number): string {
+  return String(count).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
 const PARENT_ROW =
@@ -137,5 +172,6 @@ td.name a{display:block}
 td.size,td.mtime{color:var(--muted)}
 .size{text-align:right}
 .empty{color:var(--muted);font-style:italic}
+.paging{color:var(--muted);margin:.75rem 0}
 @media (max-width:40rem){body{font-size:14px}main{padding:.5rem}th,td{padding:.4rem .3rem}.mtime{white-space:normal}}
 `;

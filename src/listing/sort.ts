@@ -35,14 +35,91 @@ interface SortItem {
  * folder's 0) still read alphabetically. Returns a new array.
  */
 export function sortEntries(entries: readonly ListingEntry[], spec: SortSpec): ListingEntry[] {
+  const items: SortItem[] = entries.map(toSortItem);
+  items.sort(itemComparator(spec));
+  return items.map((item) => item.entry);
+}
+
+/**
+ * Up to this many entries, {@link sortEntriesInSlices} sorts in one go: a few
+ * milliseconds, even for the first run, before the comparator is compiled
+ * (4,096 took 300 ms then, on a loaded machine). Sorting 200,000 names in one
+ * go takes about a second.
+ */
+const SORT_RUN = 1024;
+/** Longest stretch of sorting or merging before the event loop gets a turn. */
+const SORT_SLICE_MS = 10;
+
+/**
+ * {@link sortEntries} for folders of any size without stalling other clients:
+ * runs of {@link SORT_RUN} entries are sorted, then merged pairwise, with a turn
+ * of the event loop whenever a stretch has taken {@link SORT_SLICE_MS}. The same
+ * order as sortEntries (a stable merge sort over the same comparator, which
+ * orders any two distinct names).
+ */
+export async function sortEntriesInSlices(entries: readonly ListingEntry[], spec: SortSpec): Promise<ListingEntry[]> {
+  if (entries.length <= SORT_RUN) return sortEntries(entries, spec);
+  const compare = itemComparator(spec);
+  const slice = new TimeSlice(SORT_SLICE_MS);
+  let runs: SortItem[][] = [];
+  for (let start = 0; start < entries.length; start += SORT_RUN) {
+    const run = entries.slice(start, start + SORT_RUN).map(toSortItem);
+    run.sort(compare);
+    runs.push(run);
+    await slice.turnIfDue();
+  }
+  while (runs.length > 1) {
+    const merged: SortItem[][] = [];
+    for (let i = 0; i < runs.length; i += 2) {
+      const left = runs[i] as SortItem[];
+      const right = runs[i + 1];
+      merged.push(right === undefined ? left : await mergeRuns(left, right, compare, slice));
+    }
+    runs = merged;
+  }
+  return (runs[0] as SortItem[]).map((item) => item.entry);
+}
+
+async function mergeRuns(
+  left: SortItem[],
+  right: SortItem[],
+  compare: (a: SortItem, b: SortItem) => number,
+  slice: TimeSlice,
+): Promise<SortItem[]> {
+  const merged = new Array<SortItem>(left.length + right.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < left.length && j < right.length) {
+    // Left first on ties keeps the merge stable.
+    merged[k++] = compare(right[j] as SortItem, left[i] as SortItem) < 0 ? (right[j++] as SortItem) : (left[i++] as SortItem);
+    if ((k & 1023) === 0) await slice.turnIfDue();
+  }
+  while (i < left.length) merged[k++] = left[i++] as SortItem;
+  while (j < right.length) merged[k++] = right[j++] as SortItem;
+  return merged;
+}
+
+/** Gives the event loop a turn once `sliceMs` have passed since the last one. */
+export class TimeSlice {
+  private start = performance.now();
+  constructor(private readonly sliceMs: number) {}
+
+  async turnIfDue(): Promise<void> {
+    if (performance.now() - this.start < this.sliceMs) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.start = performance.now();
+  }
+}
+
+function toSortItem(entry: ListingEntry): SortItem {
+  return { entry, folded: entry.name.toLowerCase() };
+}
+
+function itemComparator(spec: SortSpec): (a: SortItem, b: SortItem) => number {
   const direction = spec.order === 'desc' ? -1 : 1;
   const compareByKey = KEY_COMPARATORS[spec.key];
-  const items: SortItem[] = entries.map((entry) => ({ entry, folded: entry.name.toLowerCase() }));
-  items.sort(
-    (a, b) =>
-      compareFoldersFirst(a.entry, b.entry) || direction * compareByKey(a, b) || compareNames(a, b),
-  );
-  return items.map((item) => item.entry);
+  return (a, b) => compareFoldersFirst(a.entry, b.entry) || direction * compareByKey(a, b) || compareNames(a, b);
 }
 
 const KEY_COMPARATORS: Record<SortKey, (a: SortItem, b: SortItem) => number> = {

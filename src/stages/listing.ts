@@ -1,8 +1,9 @@
 import type { RequestContext, StageResult } from '../context.js';
 import { classifyError, type FileEntry } from '../fs/file-cache.js';
-import { crc32 } from 'node:zlib';
+import { contentDigest } from '../http/etag.js';
 import type { RenderedListing } from '../listing/cache.js';
-import { parseSortQuery, sortEntries, type SortSpec } from '../listing/sort.js';
+import { LISTING_PAGE_SIZE, parseOffsetQuery } from '../listing/paging.js';
+import { parseSortQuery, sortEntriesInSlices, TimeSlice, type SortSpec } from '../listing/sort.js';
 import { addVary, fail, HTML_TYPE, htmlEntity, LISTING_POLICY } from '../respond.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -16,10 +17,25 @@ function loadListingModules() {
   return listingModules;
 }
 
+/** Entries rendered between checks of the time slice. */
+const RENDER_CHUNK = 500;
+const RENDER_SLICE_MS = 10;
+
+/** What one listing request asks for: its format, order and page. */
+interface PageRequest {
+  urlPath: string;
+  json: boolean;
+  sort: SortSpec;
+  offset: number;
+}
+
 /**
  * Directory listing for a folder without an index: HTML for people, JSON for
- * `Accept: application/json`. Big folders are served from the listing cache
- * while the folder is provably unchanged (see ListingCache).
+ * `Accept: application/json`. Pages are served from the listing cache while the
+ * folder is provably unchanged (see ListingCache), and concurrent requests for
+ * one page share one build. A page shows at most LISTING_PAGE_SIZE entries, the
+ * first ones in the requested order from `?offset=` (default 0): a huge folder
+ * costs a read and a sort (both yielding to other clients), never a huge page.
  */
 export function listDirectory(ctx: RequestContext): StageResult | Promise<StageResult> {
   const directory = ctx.directory;
@@ -27,39 +43,51 @@ export function listDirectory(ctx: RequestContext): StageResult | Promise<StageR
   if (ctx.status !== 200 || directory === undefined || target === undefined) return;
   // The same URL answers HTML or JSON, so caches must key on Accept too.
   addVary(ctx, 'Accept');
-  const sort = parseSortQuery(target.query.slice(1));
-  const json = prefersJson(ctx.req.headers.accept);
-  // A page names its own path, mount included.
-  const variant = `${json ? 'json' : 'html'} ${sort.key} ${sort.order} ${ctx.mount.shown}`;
+  const query = target.query.slice(1);
+  const request: PageRequest = {
+    // A page names its own path, mount included.
+    urlPath: ctx.mount.shown + target.urlPath,
+    json: prefersJson(ctx.req.headers.accept),
+    sort: parseSortQuery(query),
+    offset: parseOffsetQuery(query),
+  };
+  const variant = `${request.json ? 'json' : 'html'} ${request.sort.key} ${request.sort.order} ${request.offset} ${ctx.mount.shown}`;
   const cached = ctx.services.listings.rendered(directory, variant);
   if (cached !== undefined) {
-    setEntity(ctx, cached, json);
+    setEntity(ctx, cached, request.json);
     return;
   }
-  return renderListing(ctx, directory, ctx.mount.shown + target.urlPath, sort, variant, json);
+  return ctx.services.listings.page(directory, variant, () => buildPage(ctx, directory, request)).then(
+    (page) => setEntity(ctx, page, request.json),
+    (error: unknown) => fail(ctx, classifyError(error) === 'forbidden' ? 403 : 404),
+  );
 }
 
-async function renderListing(
-  ctx: RequestContext,
-  directory: FileEntry,
-  urlPath: string,
-  sort: SortSpec,
-  variant: string,
-  json: boolean,
-): Promise<StageResult> {
+/** Read (shared), sort (shared per order), and render the one page asked for. */
+async function buildPage(ctx: RequestContext, directory: FileEntry, request: PageRequest): Promise<RenderedListing> {
   const { options, listings } = ctx.services;
-  const [{ readDirectory }, { renderListingHtml }, { renderListingJson }] = await loadListingModules();
-  let entries;
-  try {
-    entries = await listings.read(directory, () => readDirectory(directory.absolute, { root: options.root, dotfiles: options.dotfiles }));
-  } catch (error) {
-    return fail(ctx, classifyError(error) === 'forbidden' ? 403 : 404);
+  const [{ readDirectory }, { htmlRows, renderListingHtml }, { jsonItems, renderListingJson }] = await loadListingModules();
+  const entries = await listings.read(directory, () =>
+    readDirectory(directory.absolute, { root: options.root, dotfiles: options.dotfiles, directorySize: directory.size }),
+  );
+  const sorted = await listings.sorted(entries, request.sort, () => sortEntriesInSlices(entries, request.sort));
+  const window = { offset: request.offset, total: sorted.length, pageSize: LISTING_PAGE_SIZE };
+  const page = {
+    urlPath: request.urlPath,
+    entries: sorted.slice(request.offset, request.offset + LISTING_PAGE_SIZE),
+    sort: request.sort,
+    window,
+  };
+  // 10,000 rows take tens of milliseconds to render: a slice at a time, with turns between.
+  const rendered: string[] = [];
+  const slice = new TimeSlice(RENDER_SLICE_MS);
+  for (let start = 0; start < page.entries.length; start += RENDER_CHUNK) {
+    const chunk = page.entries.slice(start, start + RENDER_CHUNK);
+    rendered.push(request.json ? jsonItems(chunk) : htmlRows(chunk));
+    await slice.turnIfDue();
   }
-  const page = { urlPath, entries: sortEntries(entries, sort), sort };
-  const body = Buffer.from(json ? renderListingJson(page) : renderListingHtml(page));
-  const rendered = { body, etag: `"l-${body.length.toString(36)}-${crc32(body).toString(36)}"` };
-  listings.store(directory, variant, rendered);
-  setEntity(ctx, rendered, json);
+  const body = Buffer.from(request.json ? renderListingJson(page, rendered) : renderListingHtml(page, rendered));
+  return { body, etag: `"l-${body.length.toString(36)}-${contentDigest(body)}"` };
 }
 
 function setEntity(ctx: RequestContext, rendered: RenderedListing, json: boolean): void {

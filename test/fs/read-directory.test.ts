@@ -74,10 +74,12 @@ const names = (entries: ListingEntry[]) => entries.map((entry) => entry.name).so
 const byName = (entries: ListingEntry[], name: string) => entries.find((entry) => entry.name === name);
 
 // Stats run synchronously in slices while the file system is fast, on the
-// thread pool otherwise: both ways must list the same.
+// thread pool otherwise; names are read in batches, or in one call for a small
+// folder: every way must list the same.
 describe.each([
   ['synchronous slices', {}],
   ['the thread pool', { syncSliceMs: 0 }],
+  ['synchronous slices, names read in one call', { directorySize: 4096 }],
 ])('readDirectory, stat’ing in %s', (_mode, statMode) => {
   it.each([
     // A link to a hidden file is as hidden as its target.

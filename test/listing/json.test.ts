@@ -19,6 +19,9 @@ describe('renderListingJson', () => {
         { name: 'b.txt', type: 'file', size: 1536, mtime: '1970-01-01T00:00:00.000Z' },
         { name: 'a.txt', type: 'file', size: 3, mtime: '2024-05-01T09:30:15.250Z' },
       ],
+      offset: 0,
+      total: 3,
+      next: null,
     });
   });
 
@@ -35,6 +38,21 @@ describe('renderListingJson', () => {
   });
 
   it('renders an empty folder', () => {
-    expect(JSON.parse(renderListingJson({ urlPath: '/', entries: [], sort: { key: 'name', order: 'asc' } }))).toEqual({ path: '/', entries: [] });
+    expect(JSON.parse(renderListingJson({ urlPath: '/', entries: [], sort: { key: 'name', order: 'asc' } }))).toEqual({
+      path: '/',
+      entries: [],
+      offset: 0,
+      total: 0,
+      next: null,
+    });
+  });
+
+  it('gives the window of a capped page and the query of the next one', () => {
+    const entries: ListingEntry[] = [{ name: 'b', type: 'file', size: 1, mtimeMs: 0 }];
+    const sort = { key: 'size', order: 'desc' } as const;
+    const middle = JSON.parse(renderListingJson({ urlPath: '/', entries, sort, window: { offset: 2, total: 5, pageSize: 1 } }));
+    expect(middle).toMatchObject({ offset: 2, total: 5, next: '?sort=size&order=desc&offset=3' });
+    const last = JSON.parse(renderListingJson({ urlPath: '/', entries, sort, window: { offset: 4, total: 5, pageSize: 1 } }));
+    expect(last).toMatchObject({ offset: 4, total: 5, next: null });
   });
 });
