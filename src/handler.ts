@@ -3,7 +3,7 @@ import { HANDLED, type RequestContext, type Services, type Stage } from './conte
 import { FileCache } from './fs/file-cache.js';
 import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
-import { formatInternalError } from './log.js';
+import { requestErrorEvent } from './events.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE } from './respond.js';
 import { compress } from './stages/compress.js';
@@ -149,10 +149,10 @@ function answerInternalError(ctx: RequestContext, error: unknown): void {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const overloaded = code === 'EMFILE' || code === 'ENFILE';
   if (!overloaded) {
-    console.error(formatInternalError(ctx.method, ctx.req.url ?? '', error));
+    ctx.options.emit(requestErrorEvent(ctx.method, ctx.req.url ?? '', error));
   } else if (Date.now() - lastDescriptorWarning > 60_000) {
     lastDescriptorWarning = Date.now();
-    console.error(`serve-dir: out of file descriptors (${code}); answering 503 until some close (raise the limit with ulimit -n)`);
+    ctx.options.emit({ type: 'warning', code: 'out-of-descriptors', from: 'server', message: `out of file descriptors (${code}); answering 503 until some close (raise the limit with ulimit -n)` });
   }
   const { res } = ctx;
   if (res.headersSent || res.destroyed) {

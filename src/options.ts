@@ -1,6 +1,8 @@
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { EmitEvent, ServerEvent } from './events.js';
 import { createIgnoreMatcher } from './livereload/ignore.js';
+import { textSink } from './log.js';
 
 /**
  * Options accepted by `createHandler` and `startServer`. Each has the name of
@@ -56,9 +58,16 @@ export interface Options {
   /** Upper bound, in bytes, of file contents kept in memory. Default 64 MiB. */
   cacheMemory?: number;
   /**
-   * Where request log lines and notices go. Default: stdout via console.log.
-   * Text in them that came from a file name, a request or an error message is
-   * already terminal-safe (see terminal-text.ts); colour codes are serve-dir's own.
+   * Receives what the server has to tell, as typed events (see events.ts): `listening`,
+   * `request`, `change`, `watching`, `warning`, `error`. Text in them is as the client or
+   * the file system gave it: make it safe before printing it on a terminal. With `quiet`, no
+   * `request`, `change` or `watching` events are sent.
+   */
+  onEvent?: (event: ServerEvent) => void;
+  /**
+   * Deprecated, use `onEvent`: the events rendered as plain text lines (no colour; text that
+   * came from a file name, a request or an error message made terminal-safe). Default, when
+   * neither this nor `onEvent` is given: those lines on the console (problems on stderr).
    */
   log?: (line: string) => void;
   /**
@@ -89,7 +98,8 @@ export interface ResolvedOptions {
   checkHost: boolean;
   allowedHost: string[];
   cacheMemory: number;
-  log: (line: string) => void;
+  /** Where the server's events go: `onEvent`, and `log` as text. */
+  emit: EmitEvent;
   forwardErrors: boolean;
 }
 
@@ -169,7 +179,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     allowedHost: options.allowedHost ?? [],
     checkHost: options.checkHost ?? (options.allowedHost ?? []).length > 0,
     cacheMemory,
-    log: options.log ?? ((line) => console.log(line)),
+    emit: eventSink(options.onEvent, options.log),
     forwardErrors: options.forwardErrors ?? false,
   };
 }
@@ -185,3 +195,15 @@ function indexFiles(index: string[] | false | undefined): string[] {
   }
   return index;
 }
+
+/** `onEvent`, and `log` as plain text; the console as plain text when neither is given. */
+function eventSink(onEvent: EmitEvent | undefined, log: ((line: string) => void) | undefined): EmitEvent {
+  if (onEvent === undefined) return textSink(log);
+  if (log === undefined) return onEvent;
+  const text = textSink(log);
+  return (event) => {
+    onEvent(event);
+    text(event);
+  };
+}
+

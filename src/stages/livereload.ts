@@ -59,7 +59,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       ignore: options.dotfiles ? options.ignore : [...options.ignore, '.*'],
       poll: options.poll,
       // --quiet drops the line per change; a watcher that fails, or falls back to polling, still says so.
-      log: options.log,
+      emit: options.emit,
       quiet: options.quiet,
     });
     // Forget what we knew about changed files before any page is told to reload.
@@ -75,7 +75,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     .then((liveReload) => liveReload.ready)
     .then(
       () => {
-        if (!options.quiet) options.log(`live reload: watching for changes (ready in ${Math.round(performance.now() - startedAt)} ms)`);
+        if (!options.quiet) options.emit({ type: 'watching', ms: Math.round(performance.now() - startedAt) });
       },
       () => {},
     );
