@@ -9,6 +9,7 @@ import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE } from './respond.js';
 import { compress } from './stages/compress.js';
 import { checkPreconditions } from './stages/conditional.js';
 import { createPathGuard } from './stages/guard.js';
+import { createHiddenFiles } from './stages/hide.js';
 import { createHostCheck } from './stages/host.js';
 import { listDirectory } from './stages/listing.js';
 import { createLiveReloadStages } from './stages/livereload.js';
@@ -73,6 +74,7 @@ export function buildHandler(resolved: ResolvedOptions): ServerHandler {
     liveReload?.endpoint, //     /__serve-dir/ client script and event stream
     createPathGuard(resolved), // request target -> path inside the root, or 400/404
     resolveFile, //            stat; file, index file, slash redirect, or directory
+    createHiddenFiles(resolved.hide), // the config file is never served (404)
     listDirectory, //          directory without index -> HTML or JSON listing
     liveReload?.inject, //     live-reload script into every HTML page we send
     // The coding is chosen before preconditions are checked: a gzip body is a

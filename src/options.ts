@@ -71,6 +71,11 @@ export interface Options {
    */
   log?: (line: string) => void;
   /**
+   * Files never served (404), as paths; a symlink to one is refused too. The CLI hides its
+   * config file this way. Default: none.
+   */
+  hide?: string[];
+  /**
    * As middleware: hand client errors other than 404 (400, 403, 412, 416) to the
    * app's error handler as `next(err)`, with `err.status` and `err.statusCode` set
    * (serve-static's `fallthrough: false`). A 404 always calls `next()`. Default false.
@@ -100,6 +105,8 @@ export interface ResolvedOptions {
   cacheMemory: number;
   /** Where the server's events go: `onEvent`, and `log` as text. */
   emit: EmitEvent;
+  /** Real paths of the files never served. */
+  hide: string[];
   forwardErrors: boolean;
 }
 
@@ -180,6 +187,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     checkHost: options.checkHost ?? (options.allowedHost ?? []).length > 0,
     cacheMemory,
     emit: eventSink(options.onEvent, options.log),
+    hide: realPaths(options.hide ?? []),
     forwardErrors: options.forwardErrors ?? false,
   };
 }
@@ -207,3 +215,15 @@ function eventSink(onEvent: EmitEvent | undefined, log: ((line: string) => void)
   };
 }
 
+/** The real paths of files that exist (one that does not cannot be served either). */
+function realPaths(paths: readonly string[]): string[] {
+  const real: string[] = [];
+  for (const path of paths) {
+    try {
+      real.push(realpathSync.native(resolve(path)));
+    } catch {
+      // absent: nothing to hide
+    }
+  }
+  return real;
+}
