@@ -134,7 +134,7 @@ export interface CliSettings extends Options {
  * built yet (issue 14): refused, rather than accepted and ignored.
  */
 const APPLIED_CONFIG_KEYS: ReadonlySet<string> = new Set<keyof ConfigOptions>([
-  'directory', 'port', 'bind', 'quiet', 'listing', 'dotfiles', 'cache', 'immutable', 'compress',
+  'directory', 'port', 'bind', 'quiet', 'listing', 'index', 'redirect', 'dotfiles', 'cache', 'immutable', 'compress',
   'watch', 'ignore', 'poll', 'allowedHost', 'cacheMemory', 'json', 'open', 'qr',
 ]);
 

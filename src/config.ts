@@ -47,6 +47,8 @@ export interface ConfigOptions {
   bind?: string;
   quiet?: boolean;
   listing?: boolean;
+  index?: string[] | false;
+  redirect?: boolean;
   dotfiles?: boolean;
   cache?: number;
   immutable?: boolean;
@@ -109,6 +111,17 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigOptions]-?: KeySpec<NonNu
   bind: plain({ type: 'string', minLength: 1, description: 'Address to bind; 0.0.0.0 or :: expose the server to the network. Flag: -b, --bind.' }),
   quiet: flag('Do not log requests or live-reload changes. Flag: -q, --quiet.'),
   listing: flag('List directories without an index file (false: 404). Flag: --no-listing.'),
+  index: converted<string[] | boolean, string[] | false>(
+    {
+      anyOf: [{ type: 'array', items: { type: 'string', minLength: 1 } }, { type: 'boolean' }],
+      description: 'Index file names tried for a folder, in order (default ["index.html", "index.htm"]); false: none. Flags: --index, --no-index.',
+    },
+    (value) => {
+      if (value === true) throw new UsageError('must be a list of file names, or false for none');
+      return value;
+    },
+  ),
+  redirect: flag('Redirect a folder asked for without its slash to the slash form (false: 404). Flag: --no-redirect.'),
   dotfiles: flag('Serve dotfiles and dot-directories. Flag: --dotfiles.'),
   cache: plain({ type: 'integer', minimum: 0, maximum: 9999999999, description: 'Cache-Control max-age in seconds (default: no-cache). Flag: --cache.' }),
   immutable: flag('Add "immutable" to Cache-Control (with cache). Flag: --immutable.'),
