@@ -27,6 +27,10 @@ describe('--help and --version', () => {
       '--dotfiles',
       '--cache <seconds>',
       '--immutable',
+      '--config <file>',
+      '--json',
+      '-o, --open [path]',
+      '--qr',
       '-v, --version',
       '-h, --help',
     ]) {
