@@ -174,7 +174,12 @@ function checkOpenPath(settings: CliSettings): CliSettings {
 function createOutput(json: boolean) {
   const stdoutColors = colorsFor(process.stdout);
   const stderrColors = colorsFor(process.stderr);
+  // A reader that has what it wanted (the port) may close the pipe: the server serves on,
+  // silently, rather than dying of EPIPE with a stack trace.
+  let readerGone = false;
+  process.stdout.on('error', () => (readerGone = true));
   const write = (event: ServerEvent) => {
+    if (readerGone) return;
     if (json) {
       process.stdout.write(`${jsonLine(event)}\n`);
       return;
