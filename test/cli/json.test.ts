@@ -93,4 +93,16 @@ describe('--json', () => {
     await stopCli(cli);
     expect(jsonLines(cli.stdout()).map((line) => line.event)).toEqual(['listening', 'warning']);
   });
+
+  it('a reader that closes the pipe once it has the port does not stop the server', async () => {
+    const root = await tempDir();
+    await writeTree(root, { 'hello.txt': 'hello' });
+    const cli = spawnCli([root, '--port', '0', '--json'], { cwd: root });
+    const port = await portOf(cli);
+    cli.child.stdout!.destroy();
+    // Each response is a line written to the closed pipe: the server must survive the first.
+    for (let i = 0; i < 3; i++) expect((await request(port, '/hello.txt')).status).toBe(200);
+    expect((await stopCli(cli)).code).toBe(0);
+    expect(cli.stderr()).toBe('');
+  });
 });
