@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { suggestFlag } from './flag-suggestion.js';
-import { colorsFor, describeError } from './log.js';
+import { CONFIG_FILE_NAME, ConfigError, loadConfig, mergeWithFlags, type ConfigOptions, type LoadedConfig } from './config.js';
+import type { ListeningEvent, ServerEvent, WarningEvent } from './events.js';
+import { colorsFor, describeError, formatEvent, isProblem, jsonLine } from './log.js';
+import { openBrowser, openerFor } from './open-browser.js';
 import { DEFAULT_BIND, DEFAULT_PORT, parsePort, parseSeconds, UsageError, type Options } from './options.js';
 import { startServer, type RunningServer } from './server.js';
 import { terminalSafe } from './terminal-text.js';
@@ -14,6 +17,10 @@ Examples:
   $ serve-dir site --watch             reload open pages when files change
   $ serve-dir --bind 0.0.0.0           let other devices on the network connect
   $ serve-dir build --cache 31536000 --immutable   long-lived caching for fingerprinted assets
+  $ serve-dir dist --open              open the browser at the served URL
+  $ serve-dir --bind 0.0.0.0 --qr      show a QR code of the network URL, for a phone
+  $ serve-dir --port 0 --json          JSON lines on stdout; the first names the port chosen
+  $ serve-dir --config dev.json        settings from a file (default: ${CONFIG_FILE_NAME}, if present)
 `;
 
 function version(): string {
@@ -45,6 +52,11 @@ export function buildProgram(): Command {
     .option('--allowed-host <name>', 'accept this Host name besides localhost while bound to loopback (repeatable)', collect)
     .option('--cache-memory <MiB>', 'memory for cached file contents, compressed variants and listings, in MiB (default: 64)')
     .option('--stall-timeout <seconds>', 'cut a response whose client takes none of its bytes for this long; 0 never (default: 30)')
+    // Config file and output (issue 14).
+    .option('--config <file>', `read settings from this JSON file (default: ${CONFIG_FILE_NAME} in the folder served, else in the working directory); flags override it`)
+    .option('--json', 'print JSON lines on stdout instead of text: listening (with the port), then one per request, change and warning')
+    .option('-o, --open [path]', 'open the browser at the server (at this path, e.g. /docs/) once listening; honours BROWSER (a command, or "none")')
+    .option('--qr', 'with a network bind (--bind 0.0.0.0), show a QR code of the network URL, for a phone')
     .version(version(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
@@ -72,6 +84,11 @@ interface ParsedFlags {
   allowedHost?: string[];
   cacheMemory?: string;
   stallTimeout?: string;
+  // Config file and output (issue 14).
+  config?: string;
+  json?: boolean;
+  open?: boolean | string;
+  qr?: boolean;
 }
 
 /** Turn parsed flags into library options, or throw a UsageError naming the bad flag. */
@@ -109,7 +126,96 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
   };
 }
 
-function banner(running: RunningServer, requestedPort: number | undefined): string {
+/** What the CLI runs: the library options, and what only the CLI does with them. */
+export interface CliSettings extends Options {
+  json: boolean;
+  /** Open the browser once listening: at '/' for true, or at this path. */
+  open: boolean | string;
+  qr: boolean;
+}
+
+/**
+ * Config-file keys this version of the CLI applies. The file's other keys are features not
+ * built yet (issue 14): refused, rather than accepted and ignored.
+ */
+const APPLIED_CONFIG_KEYS: ReadonlySet<string> = new Set<keyof ConfigOptions>([
+  'directory', 'port', 'bind', 'quiet', 'listing', 'index', 'redirect', 'dotfiles', 'cache', 'immutable', 'compress',
+  'watch', 'ignore', 'poll', 'allowedHost', 'cacheMemory', 'stallTimeout', 'json', 'open', 'qr',
+]);
+
+/**
+ * The flags, over the config file (`--config <file>`, else serve-dir.config.json in the folder
+ * served, else in the working directory): a key the file sets is taken unless its flag was given
+ * on the command line. A port from the file is one the user chose: it must be free.
+ */
+export function settingsFrom(program: Command, cwd = process.cwd()): { settings: CliSettings; config: LoadedConfig | undefined } {
+  const dir = program.args[0];
+  const flags = program.opts<ParsedFlags>();
+  const fromFlags: CliSettings = { ...optionsFromFlags(dir, flags), json: flags.json ?? false, open: flags.open ?? false, qr: flags.qr ?? false };
+  const config = loadConfig({ explicit: flags.config, directory: dir ?? flags.directory, cwd });
+  if (config === undefined) return { settings: checkOpenPath(fromFlags), config };
+  for (const key of Object.keys(config.options)) {
+    if (!APPLIED_CONFIG_KEYS.has(key)) throw new ConfigError(`${config.file}: "${key}" is not supported by this version of serve-dir yet`);
+  }
+  const given = (key: string) => program.getOptionValueSource(key) === 'cli';
+  const fromCommandLine = (key: string) => (key === 'directory' ? dir !== undefined || given('directory') : key === 'bind' ? given('bind') || given('host') : given(key));
+  const merged = mergeWithFlags<CliSettings>(config.options as Partial<CliSettings>, fromFlags, fromCommandLine);
+  return { settings: checkOpenPath({ ...merged, strictPort: merged.port !== undefined }), config };
+}
+
+/** `-o dist` reads "dist" as the path to open, not as the folder: say so rather than open /dist. */
+function checkOpenPath(settings: CliSettings): CliSettings {
+  if (typeof settings.open === 'string' && !settings.open.startsWith('/')) {
+    throw new UsageError(`invalid --open "${settings.open}": expected a path starting with "/" (to serve a folder, name it before the flag: serve-dir dist --open)`);
+  }
+  return settings;
+}
+
+/**
+ * Where events go: text (colour on a terminal) with requests and changes on stdout and
+ * problems on stderr, or with --json one JSON line each on stdout. The listening event is held
+ * back for `start()`, and what comes before it waits too, so that it is always the first line.
+ */
+function createOutput(json: boolean) {
+  const stdoutColors = colorsFor(process.stdout);
+  const stderrColors = colorsFor(process.stderr);
+  // A reader that has what it wanted (the port) may close the pipe: the server serves on,
+  // silently, rather than dying of EPIPE with a stack trace.
+  let readerGone = false;
+  process.stdout.on('error', () => (readerGone = true));
+  const write = (event: ServerEvent) => {
+    if (readerGone) return;
+    if (json) {
+      process.stdout.write(`${jsonLine(event)}\n`);
+      return;
+    }
+    const problem = isProblem(event);
+    const line = formatEvent(event, problem ? stderrColors : stdoutColors);
+    if (line !== undefined) (problem ? process.stderr : process.stdout).write(`${line}\n`);
+  };
+  let held: ServerEvent[] | undefined = [];
+  let listening: ListeningEvent | undefined;
+  return {
+    onEvent(event: ServerEvent): void {
+      if (event.type === 'listening') listening = event;
+      else if (held !== undefined) held.push(event);
+      else write(event);
+    },
+    /** The banner (or the listening line), then whatever was held back. */
+    start(banner: string): void {
+      if (json && listening !== undefined) write(listening);
+      else if (!json) process.stdout.write(`${banner}\n`);
+      const pending = held ?? [];
+      held = undefined;
+      for (const event of pending) write(event);
+    },
+    warn(code: WarningEvent['code'], message: string): void {
+      this.onEvent({ type: 'warning', code, from: 'server', message });
+    },
+  };
+}
+
+function banner(running: RunningServer, requestedPort: number | undefined, qrCode: string | undefined): string {
   const c = colorsFor();
   const { options } = running.handler;
   const shown = relative(process.cwd(), options.root) || '.';
@@ -118,15 +224,28 @@ function banner(running: RunningServer, requestedPort: number | undefined): stri
   const lines = ['', `  ${c.bold(c.green('serve-dir'))} serving ${c.bold(folder)}`, ''];
   for (const url of running.urls.local) lines.push(`  ${c.dim('Local:  ')} ${c.cyan(url)}`);
   for (const url of running.urls.network) lines.push(`  ${c.dim('Network:')} ${c.cyan(url)}`);
-  if (running.urls.network.length === 0 && (options.bind === '0.0.0.0' || options.bind === '::')) {
+  if (running.urls.network.length === 0 && isNetworkBind(options.bind)) {
     lines.push(`  ${c.dim('Network:')} no external network interface found`);
   }
+  if (qrCode !== undefined) lines.push('', ...qrCode.split('\n').map((line) => `  ${line}`));
   lines.push('');
   const wanted = requestedPort ?? options.port;
   if (wanted !== 0 && running.port !== wanted) lines.push(`  ${c.yellow(`Port ${wanted} is in use; using ${running.port} instead.`)}`);
   if (options.watch) lines.push(`  ${c.magenta('Live reload on:')} open pages reload when files change.`);
   lines.push(`  ${c.dim('Press Ctrl+C to stop.')}`, '');
   return lines.join('\n');
+}
+
+function isNetworkBind(bind: string): boolean {
+  return bind === '0.0.0.0' || bind === '::' || bind === '[::]';
+}
+
+/** The QR code of the first network URL, for the banner; loaded only under --qr. */
+async function qrCodeFor(running: RunningServer): Promise<string | undefined> {
+  const url = running.urls.network[0];
+  if (url === undefined) return undefined;
+  const { renderQrCode } = await import('./qr.js');
+  return renderQrCode(url, { colors: colorsFor().isColorSupported });
 }
 
 /** Entry point of bin/serve-dir.js. */
@@ -140,10 +259,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     outputError: (text, write) => write(`serve-dir: ${terminalSafe(withSuggestion(program, text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')))}\n`),
   });
   let running: RunningServer;
+  let settings: CliSettings;
+  let output: ReturnType<typeof createOutput>;
   try {
     program.parse([...argv]);
-    const options = optionsFromFlags(program.args[0], program.opts<ParsedFlags>());
-    running = await startServer(options);
+    const found = settingsFrom(program);
+    settings = found.settings;
+    output = createOutput(settings.json);
+    // The config file may hold credentials, and often lies in the folder served.
+    const { json: _json, open: _open, qr: _qr, ...options } = settings;
+    running = await startServer({ ...options, onEvent: output.onEvent, hide: found.config === undefined ? [] : [found.config.file] });
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode;
@@ -171,8 +296,24 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const networkBind = isNetworkBind(running.handler.options.bind);
+  // The QR code is part of the banner; with --json stdout holds JSON only, so there is none.
+  const qrCode = settings.qr && networkBind && !settings.json ? await qrCodeFor(running) : undefined;
   // Only now: whoever reads the URL may stop us at once, and must get a graceful stop.
-  console.log(banner(running, program.opts<ParsedFlags>().port === undefined ? undefined : running.handler.options.port));
+  output.start(banner(running, program.opts<ParsedFlags>().port === undefined && !settings.strictPort ? undefined : running.handler.options.port, qrCode));
+  if (settings.qr && !networkBind) {
+    output.warn('qr-needs-network', '--qr shows the network URL: add --bind 0.0.0.0 (or ::) to serve to the network');
+  }
+  if (settings.open !== false) await openInBrowser(running, settings.open, output.warn.bind(output));
+}
+
+/** --open: the browser at the server's first URL; if it cannot be opened, one line and the server runs on. */
+async function openInBrowser(running: RunningServer, path: true | string, warn: (code: 'open-failed', message: string) => void): Promise<void> {
+  const url = new URL(path === true ? '/' : path, running.urls.local[0]).href;
+  // BROWSER=none is the user's own choice: nothing to report.
+  if (openerFor(url, process.env, process.platform).kind === 'disabled') return;
+  const result = await openBrowser(url);
+  if (!result.opened) warn('open-failed', `could not open a browser: ${result.reason ?? 'unknown reason'}; open ${url} yourself`);
 }
 
 /** `unknown option '--por'` gains `(did you mean --port?)` when it is a slip of the keyboard. */

@@ -47,6 +47,8 @@ export interface ConfigOptions {
   bind?: string;
   quiet?: boolean;
   listing?: boolean;
+  index?: string[] | false;
+  redirect?: boolean;
   dotfiles?: boolean;
   cache?: number;
   immutable?: boolean;
@@ -57,6 +59,7 @@ export interface ConfigOptions {
   allowedHost?: string[];
   /** In bytes (the file says MiB, as the flag does). */
   cacheMemory?: number;
+  stallTimeout?: number;
   spa?: boolean | string;
   cleanUrls?: boolean;
   cors?: boolean;
@@ -109,6 +112,17 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigOptions]-?: KeySpec<NonNu
   bind: plain({ type: 'string', minLength: 1, description: 'Address to bind; 0.0.0.0 or :: expose the server to the network. Flag: -b, --bind.' }),
   quiet: flag('Do not log requests or live-reload changes. Flag: -q, --quiet.'),
   listing: flag('List directories without an index file (false: 404). Flag: --no-listing.'),
+  index: converted<string[] | boolean, string[] | false>(
+    {
+      anyOf: [{ type: 'array', items: { type: 'string', minLength: 1 } }, { type: 'boolean' }],
+      description: 'Index file names tried for a folder, in order (default ["index.html", "index.htm"]); false: none. Flags: --index, --no-index.',
+    },
+    (value) => {
+      if (value === true) throw new UsageError('must be a list of file names, or false for none');
+      return value;
+    },
+  ),
+  redirect: flag('Redirect a folder asked for without its slash to the slash form (false: 404). Flag: --no-redirect.'),
   dotfiles: flag('Serve dotfiles and dot-directories. Flag: --dotfiles.'),
   cache: plain({ type: 'integer', minimum: 0, maximum: 9999999999, description: 'Cache-Control max-age in seconds (default: no-cache). Flag: --cache.' }),
   immutable: flag('Add "immutable" to Cache-Control (with cache). Flag: --immutable.'),
@@ -121,6 +135,7 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigOptions]-?: KeySpec<NonNu
     { type: 'integer', minimum: 0, maximum: Math.floor(Number.MAX_SAFE_INTEGER / MIB), description: 'Memory for cached contents, in MiB (default 64). Flag: --cache-memory.' },
     (mib) => mib * MIB,
   ),
+  stallTimeout: plain({ type: 'integer', minimum: 0, maximum: 9999999999, description: 'Seconds a response may wait on a client that takes none of its bytes before it is cut (default 30; 0: never). Flag: --stall-timeout.' }),
   spa: converted<boolean | string, boolean | string>(
     {
       anyOf: [{ type: 'boolean' }, { type: 'string', minLength: 1 }],

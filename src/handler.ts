@@ -3,12 +3,13 @@ import { finishing, HANDLED, type RequestContext, type Services, type Stage } fr
 import { FileCache } from './fs/file-cache.js';
 import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
-import { formatInternalError } from './log.js';
+import { requestErrorEvent } from './events.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE } from './respond.js';
 import { compress } from './stages/compress.js';
 import { checkPreconditions } from './stages/conditional.js';
 import { createPathGuard } from './stages/guard.js';
+import { createHiddenFiles } from './stages/hide.js';
 import { createHostCheck } from './stages/host.js';
 import { listDirectory } from './stages/listing.js';
 import { createLiveReloadStages } from './stages/livereload.js';
@@ -84,6 +85,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     // File stages.
     createPathGuard(resolved), // request target -> path inside the root, or 400/404
     resolveFile, //            stat; file, index file, slash redirect, or directory; a miss is recorded
+    createHiddenFiles(resolved.hide), // the config file is never served (404)
     listDirectory, //          directory without index -> HTML or JSON listing
     settleNotFound, //       ⏎ a miss becomes next(), 404.html or our 404 page
     liveReload && finishing(liveReload.inject), // ⏎ live-reload script into every HTML page we send
@@ -163,10 +165,10 @@ function answerInternalError(ctx: RequestContext, error: unknown): void {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const overloaded = code === 'EMFILE' || code === 'ENFILE';
   if (!overloaded) {
-    console.error(formatInternalError(ctx.method, ctx.req.url ?? '', error));
+    ctx.options.emit(requestErrorEvent(ctx.method, ctx.req.url ?? '', error));
   } else if (Date.now() - lastDescriptorWarning > 60_000) {
     lastDescriptorWarning = Date.now();
-    console.error(`serve-dir: out of file descriptors (${code}); answering 503 until some close (raise the limit with ulimit -n)`);
+    ctx.options.emit({ type: 'warning', code: 'out-of-descriptors', from: 'server', message: `out of file descriptors (${code}); answering 503 until some close (raise the limit with ulimit -n)` });
   }
   const { res } = ctx;
   if (res.headersSent || res.destroyed) {

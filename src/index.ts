@@ -9,3 +9,13 @@
 export { createHandler, type Handler, type NextFunction } from './handler.js';
 export { startServer, type RunningServer } from './server.js';
 export { UsageError, type Options, type ResolvedOptions } from './options.js';
+export type {
+  ChangeEvent,
+  ErrorEvent,
+  ListeningEvent,
+  RequestEvent,
+  ServerEvent,
+  WarningCode,
+  WarningEvent,
+  WatchingEvent,
+} from './events.js';

@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { createColors } from 'picocolors';
 import { formatSize } from './listing/format.js';
+import { errorDetails, type EmitEvent, type ServerEvent } from './events.js';
 import { terminalSafe } from './terminal-text.js';
 
 /**
@@ -50,25 +50,87 @@ export function formatInternalError(method: string, target: string, error: unkno
 /** `Name: message` and the stack frames below it, each line terminal-safe. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return terminalSafe(inspect(error));
-  const head = `${error.name}: ${error.message}`;
-  const stack = error.stack ?? '';
-  // The stack begins with the head as it was when the error was made; the frames follow.
-  const framesAt = stack.startsWith(head) ? head.length : stack.search(/\n\s+at /);
-  const frames = framesAt < 0 ? [] : stack.slice(framesAt).split('\n').filter((line) => line !== '');
-  return [terminalSafe(head), ...frames.map(terminalSafe)].join('\n');
+  return describeDetails(errorDetails(error));
 }
 
-/** Log one line per finished (or aborted) request. */
-export function logRequests(colors: Colors, log: (line: string) => void) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const start = performance.now();
-    // Bytes put on the wire for this response, headers included (as Apache's %O).
-    const socket = req.socket;
-    const writtenBefore = socket.bytesWritten;
-    res.once('close', () => {
-      const bytes = socket.bytesWritten - writtenBefore;
-      const status = res.writableFinished ? res.statusCode : 499;
-      log(formatRequestLine(colors, new Date(), req.method ?? '?', req.url ?? '', status, bytes, performance.now() - start));
-    });
+function describeDetails(details: { message: string; stack?: string | undefined }): string {
+  const frames = (details.stack ?? '').split('\n').filter((line) => line !== '');
+  return [terminalSafe(details.message), ...frames.map(terminalSafe)].join('\n');
+}
+
+const PLAIN = createColors(false);
+
+/** The terminal line for a batch, e.g. "↻ css/site.css (+19 more) → 3 pages"; the name is any file's, so made terminal-safe. */
+export function describeBatch(urlPaths: readonly string[], pagesTold: number, colors: Colors = PLAIN): string {
+  const first = terminalSafe(urlPaths[0]?.slice(1) ?? '');
+  const more = urlPaths.length > 1 ? colors.dim(` (+${urlPaths.length - 1} more)`) : '';
+  return `${colors.cyan('↻')} ${first}${more} → ${pagesTold} ${pagesTold === 1 ? 'page' : 'pages'}`;
+}
+
+/**
+ * An event as the terminal shows it, or undefined for events the text log does not show
+ * (`listening`: the CLI prints its banner). Every field that came from a request, a file
+ * name or an error message is made terminal-safe; colour only from `colors`.
+ */
+export function formatEvent(event: ServerEvent, colors: Colors = PLAIN): string | undefined {
+  switch (event.type) {
+    case 'listening':
+      return undefined;
+    case 'request':
+      return formatRequestLine(colors, new Date(event.time), event.method, event.path, event.aborted ? 499 : event.status, event.bytes, event.ms);
+    case 'change':
+      return describeBatch(event.paths, event.pages, colors);
+    case 'watching':
+      return `live reload: watching for changes (ready in ${Math.round(event.ms)} ms)`;
+    case 'warning':
+      return `${event.from === 'live-reload' ? 'live reload' : 'serve-dir'}: ${terminalSafe(event.message)}`;
+    case 'error':
+      if (event.during === 'request') {
+        const { method, path } = event.request ?? { method: '?', path: '' };
+        return `serve-dir: internal error while serving a request (${requestField(method)} ${requestField(path)}): ${describeDetails(event)}`;
+      }
+      return `live reload: a change listener failed: ${describeDetails(event)}`;
+  }
+}
+
+/** Whether an event belongs on stderr (warnings, our bugs) rather than stdout (the log). */
+export function isProblem(event: ServerEvent): boolean {
+  return event.type === 'warning' || event.type === 'error';
+}
+
+/**
+ * The sink of a library user who gave no `onEvent`: plain text, never colour (a file or a
+ * pipe gets no escape codes), through `log` if given, else the console.
+ */
+export function textSink(log: ((line: string) => void) | undefined): EmitEvent {
+  return (event) => {
+    const line = formatEvent(event);
+    if (line === undefined) return;
+    if (log !== undefined) log(line);
+    else if (isProblem(event)) console.error(line);
+    else console.log(line);
   };
 }
+
+/**
+ * An event as one line of JSON for `--json`: `"event"` first, then the fields in a fixed
+ * order. JSON.stringify leaves C1 controls, line separators and bidirectional controls as
+ * they are; they are escaped too, so a line is still JSON and inert on a terminal.
+ */
+export function jsonLine(event: ServerEvent): string {
+  const ordered: Record<string, unknown> = { event: event.type };
+  const fields = event as unknown as Record<string, unknown>;
+  for (const key of JSON_FIELDS[event.type]) if (fields[key] !== undefined) ordered[key] = fields[key];
+  return JSON.stringify(ordered).replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const JSON_FIELDS: { readonly [T in ServerEvent['type']]: ReadonlyArray<Exclude<keyof Extract<ServerEvent, { type: T }>, 'type'>> } = {
+  listening: ['urls', 'network', 'port', 'directory'],
+  request: ['time', 'method', 'path', 'status', 'bytes', 'ms', 'aborted'],
+  change: ['paths', 'pages'],
+  watching: ['ms'],
+  warning: ['code', 'from', 'message'],
+  error: ['during', 'message', 'stack', 'request'],
+};
+
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;

@@ -9,7 +9,10 @@
 //
 // The URL is always passed as one argument, never through a shell, so nothing in it is run.
 
-import { spawn } from 'node:child_process';
+// The default import, not `{ spawn }`: in the CLI's bundle node:child_process is a lazy
+// stand-in (src/bundle/lazy-child-process.cjs) whose names esbuild cannot copy at load time;
+// `childProcess.spawn` is read when called.
+import childProcess from 'node:child_process';
 
 export interface OpenResult {
   opened: boolean;
@@ -66,7 +69,7 @@ export function openBrowser(url: string, options: OpenOptions = {}): Promise<Ope
   return new Promise((resolve) => {
     let child;
     try {
-      child = spawn(opener.command, opener.args, {
+      child = childProcess.spawn(opener.command, opener.args, {
         detached: true,
         stdio: 'ignore',
         env: env as NodeJS.ProcessEnv,

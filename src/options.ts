@@ -1,6 +1,8 @@
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { EmitEvent, ServerEvent } from './events.js';
 import { createIgnoreMatcher } from './livereload/ignore.js';
+import { textSink } from './log.js';
 
 /**
  * Options accepted by `createHandler` and `startServer`. Each has the name of
@@ -63,11 +65,23 @@ export interface Options {
    */
   stallTimeout?: number;
   /**
-   * Where request log lines and notices go. Default: stdout via console.log.
-   * Text in them that came from a file name, a request or an error message is
-   * already terminal-safe (see terminal-text.ts); colour codes are serve-dir's own.
+   * Receives what the server has to tell, as typed events (see events.ts): `listening`,
+   * `request`, `change`, `watching`, `warning`, `error`. Text in them is as the client or
+   * the file system gave it: make it safe before printing it on a terminal. With `quiet`, no
+   * `request`, `change` or `watching` events are sent.
+   */
+  onEvent?: (event: ServerEvent) => void;
+  /**
+   * Deprecated, use `onEvent`: the events rendered as plain text lines (no colour; text that
+   * came from a file name, a request or an error message made terminal-safe). Default, when
+   * neither this nor `onEvent` is given: those lines on the console (problems on stderr).
    */
   log?: (line: string) => void;
+  /**
+   * Files never served (404), as paths; a symlink to one is refused too. The CLI hides its
+   * config file this way. Default: none.
+   */
+  hide?: string[];
   /**
    * As middleware: hand client errors other than 404 (400, 403, 412, 416) to the
    * app's error handler as `next(err)`, with `err.status` and `err.statusCode` set
@@ -97,7 +111,10 @@ export interface ResolvedOptions {
   allowedHost: string[];
   cacheMemory: number;
   stallTimeout: number;
-  log: (line: string) => void;
+  /** Where the server's events go: `onEvent`, and `log` as text. */
+  emit: EmitEvent;
+  /** Real paths of the files never served. */
+  hide: string[];
   forwardErrors: boolean;
 }
 
@@ -183,7 +200,8 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     checkHost: options.checkHost ?? (options.allowedHost ?? []).length > 0,
     cacheMemory,
     stallTimeout,
-    log: options.log ?? ((line) => console.log(line)),
+    emit: eventSink(options.onEvent, options.log),
+    hide: realPaths(options.hide ?? []),
     forwardErrors: options.forwardErrors ?? false,
   };
 }
@@ -198,4 +216,28 @@ function indexFiles(index: string[] | false | undefined): string[] {
     }
   }
   return index;
+}
+
+/** `onEvent`, and `log` as plain text; the console as plain text when neither is given. */
+function eventSink(onEvent: EmitEvent | undefined, log: ((line: string) => void) | undefined): EmitEvent {
+  if (onEvent === undefined) return textSink(log);
+  if (log === undefined) return onEvent;
+  const text = textSink(log);
+  return (event) => {
+    onEvent(event);
+    text(event);
+  };
+}
+
+/** The real paths of files that exist (one that does not cannot be served either). */
+function realPaths(paths: readonly string[]): string[] {
+  const real: string[] = [];
+  for (const path of paths) {
+    try {
+      real.push(realpathSync.native(resolve(path)));
+    } catch {
+      // absent: nothing to hide
+    }
+  }
+  return real;
 }

@@ -4,7 +4,7 @@ import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { buildHandler, type Handler } from './handler.js';
 import { endWithSlices, systemWriteSlice } from './write-slices.js';
-import { colorsFor, logRequests } from './log.js';
+import { emitRequests, listeningEvent } from './events.js';
 import { resolveOptions, UsageError, type Options, type ResolvedOptions } from './options.js';
 import { ALLOW } from './stages/method.js';
 
@@ -67,9 +67,9 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     stalls?.evictOne(refused?.localAddress);
     if (warnedFull) return;
     warnedFull = true;
-    resolved.log(`serve-dir: ${MAX_CONNECTIONS} connections open; refusing more until some close`);
+    resolved.emit({ type: 'warning', code: 'connections-full', from: 'server', message: `${MAX_CONNECTIONS} connections open; refusing more until some close` });
   });
-  const log = resolved.quiet ? undefined : logRequests(colorsFor(), resolved.log);
+  const log = resolved.quiet ? undefined : emitRequests(resolved.emit);
   server.on('request', (req, res) => {
     log?.(req, res);
     if (hasUndeterminedLength(req)) return refuseFraming(res);
@@ -100,11 +100,13 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     throw error;
   }
   const { port, extra } = bound;
+  const urls = urlsFor(resolved.bind, port);
+  resolved.emit(listeningEvent(resolved.root, port, urls));
   return {
     server,
     handler,
     port,
-    urls: urlsFor(resolved.bind, port),
+    urls,
     close: async (graceMs = 2000) => {
       await closeGracefully(server, extra, handler, graceMs);
       stalls?.close();

@@ -9,10 +9,8 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
-import pc from 'picocolors';
 import { listMatches } from '../http/etag.js';
-import { describeError } from '../log.js';
-import { terminalSafe } from '../terminal-text.js';
+import { errorDetails, type EmitEvent } from '../events.js';
 import { buildClientScript } from './client.js';
 import { EventHub, sendText } from './hub.js';
 import { watchTree } from './watcher.js';
@@ -31,8 +29,8 @@ export interface LiveReloadOptions {
   ignore: string[];
   /** Watch by polling (with chokidar) instead of the OS's change notifications. */
   poll: boolean;
-  /** One line per batch of changes (unless `quiet`), and one per watcher problem (always). */
-  log: (line: string) => void;
+  /** One change event per batch of changes (unless `quiet`), and one warning per watcher problem (always). */
+  emit: EmitEvent;
   /** No line per batch of changes; problems are still told. */
   quiet?: boolean;
   /** Cap of open event streams; beyond it the stream is refused with 503. Default 100. */
@@ -80,14 +78,14 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
     root: options.root,
     ignore: options.ignore,
     poll: options.poll,
-    log: options.log,
+    emit: options.emit,
     onBatch(changed) {
       for (const listener of listeners) {
         try {
           listener(changed);
         } catch (error) {
           // A bug of ours, but the pages should still hear of the change.
-          options.log(`live reload: a change listener failed: ${describeError(error)}`);
+          options.emit({ type: 'error', during: 'change', ...errorDetails(error) });
         }
       }
       // A name no request can be served for (one the path guard refuses, a link leading out of
@@ -95,7 +93,7 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
       const urlPaths = options.announces === undefined ? changed : changed.filter(options.announces);
       if (urlPaths.length === 0) return;
       const told = hub.broadcast(urlPaths);
-      if (!options.quiet) options.log(describeBatch(urlPaths, told));
+      if (!options.quiet) options.emit({ type: 'change', paths: urlPaths, pages: told });
     },
   });
 
@@ -122,13 +120,6 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
       await watcher.close();
     },
   };
-}
-
-/** The terminal line for a batch, e.g. "↻ css/site.css (+19 more) → 3 pages"; the name is any file's, so made terminal-safe. */
-export function describeBatch(urlPaths: readonly string[], pagesTold: number): string {
-  const first = terminalSafe(urlPaths[0]?.slice(1) ?? '');
-  const more = urlPaths.length > 1 ? pc.dim(` (+${urlPaths.length - 1} more)`) : '';
-  return `${pc.cyan('↻')} ${first}${more} → ${pagesTold} ${pagesTold === 1 ? 'page' : 'pages'}`;
 }
 
 /** Serves the client script: revalidated on every page load (no-cache), answered 304 when unchanged. */

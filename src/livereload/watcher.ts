@@ -13,7 +13,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChokidarOptions, FSWatcher } from 'chokidar';
-import { terminalSafe } from '../terminal-text.js';
+import type { EmitEvent } from '../events.js';
 import { ChangeBatcher, type BatchTiming, type ChangeKind } from './batch.js';
 import { createIgnoreMatcher } from './ignore.js';
 import { watchNatively, type FsWatchFunction } from './native-watch.js';
@@ -25,7 +25,8 @@ export interface TreeWatcherOptions {
   ignore: readonly string[];
   /** Poll instead of using the OS's change notifications (network drives, WSL, containers). */
   poll: boolean;
-  log: (line: string) => void;
+  /** Warnings: the fall-back to polling, watcher errors. */
+  emit: EmitEvent;
   onBatch: (urlPaths: string[]) => void;
   timing?: BatchTiming;
 }
@@ -183,7 +184,7 @@ export async function watchTree(options: TreeWatcherOptions, watch: WatchFunctio
     if (!polling && (code === 'ENOSPC' || code === 'EMFILE')) {
       // Out of OS watches: keep working by polling rather than dying or going blind.
       polling = true;
-      options.log(watchLimitMessage(code));
+      options.emit({ type: 'warning', code: 'watch-limit', from: 'live-reload', message: watchLimitMessage(code) });
       const exhausted = current;
       use(startChokidar(true));
       await exhausted.close();
@@ -192,7 +193,7 @@ export async function watchTree(options: TreeWatcherOptions, watch: WatchFunctio
     // One line per kind of error, not one per file.
     if (reportedErrorCodes.has(code)) return;
     reportedErrorCodes.add(code);
-    options.log(`live reload: watcher error: ${terminalSafe(error.message)}`);
+    options.emit({ type: 'warning', code: 'watcher-error', from: 'live-reload', message: `watcher error: ${error.message}` });
   }
 
   use(polling || nativeMode === undefined ? startChokidar(polling) : startNative(nativeMode));
@@ -228,5 +229,5 @@ function watchLimitMessage(code: 'ENOSPC' | 'EMFILE'): string {
       : process.platform === 'linux'
         ? 'too many open files or inotify instances (EMFILE); raise the limits with `ulimit -n 65536` and `sudo sysctl fs.inotify.max_user_instances=1024`'
         : 'too many open files (EMFILE); raise the limit with `ulimit -n 65536`';
-  return `live reload: ${fix} or --ignore large folders. Watching by polling meanwhile (slower, more CPU).`;
+  return `${fix} or --ignore large folders. Watching by polling meanwhile (slower, more CPU).`;
 }

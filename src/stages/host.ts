@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { RequestContext, StageResult } from '../context.js';
+import type { EmitEvent } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
 import { boundedMemo } from '../memo.js';
 import { fail } from '../respond.js';
@@ -31,7 +32,7 @@ export function createHostCheck(options: ResolvedOptions): HostCheck {
   // server's (startServer and the CLI ask for it). A handler inside someone's app
   // behind nginx or on a LAN cannot know its names, so it checks only when asked.
   const allowed = new Set(options.allowedHost.map((host) => host.toLowerCase()));
-  const warnRefused = refusalWarnings(options.log);
+  const warnRefused = refusalWarnings(options.emit);
   // Clients send the same Host on every request, and the verdict on it depends
   // only on the value and on where we listen: it is kept until that changes.
   const verdicts = (loopbackOnly: boolean) =>
@@ -77,16 +78,16 @@ const MAX_REFUSAL_WARNINGS = 8;
  * must not be able to fill the terminal. The name passed the Host syntax check,
  * so it holds no control characters.
  */
-function refusalWarnings(log: (line: string) => void): (name: string) => void {
+function refusalWarnings(emit: EmitEvent): (name: string) => void {
   const warned = new Set<string>();
   return (name) => {
     if (warned.has(name) || warned.size > MAX_REFUSAL_WARNINGS) return;
     warned.add(name);
     if (warned.size > MAX_REFUSAL_WARNINGS) {
-      log('serve-dir: more requests for other host names refused (403); no more are reported');
+      emit({ type: 'warning', code: 'host-refused-more', from: 'server', message: 'more requests for other host names refused (403); no more are reported' });
       return;
     }
-    log(`serve-dir: refused a request for host "${name}" (403, DNS-rebinding defence); to allow it, restart with --allowed-host ${name}`);
+    emit({ type: 'warning', code: 'host-refused', from: 'server', message: `refused a request for host "${name}" (403, DNS-rebinding defence); to allow it, restart with --allowed-host ${name}` });
   };
 }
 

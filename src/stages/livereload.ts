@@ -67,7 +67,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       ignore: options.dotfiles ? options.ignore : [...options.ignore, '.*'],
       poll: options.poll,
       // --quiet drops the line per change; a watcher that fails, or falls back to polling, still says so.
-      log: options.log,
+      emit: options.emit,
       quiet: options.quiet,
       announces: (urlPath) => wouldServe(services, urlPath),
     });
@@ -85,7 +85,7 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
     .then((liveReload) => liveReload.ready)
     .then(
       () => {
-        if (!options.quiet) options.log(`live reload: watching for changes (ready in ${Math.round(performance.now() - startedAt)} ms)`);
+        if (!options.quiet) options.emit({ type: 'watching', ms: Math.round(performance.now() - startedAt) });
       },
       () => {},
     );
@@ -121,10 +121,14 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       // Percent-encoded: a file's name reaches the terminal as plain ASCII.
       if (ctx.target !== undefined) page = encodeURI(ctx.target.urlPath);
     } catch {}
-    options.log(
-      `live reload: ${page} is in ${charset}, not UTF-8 or another ASCII-compatible charset, so it is sent ` +
+    options.emit({
+      type: 'warning',
+      code: 'page-charset',
+      from: 'live-reload',
+      message:
+        `${page} is in ${charset}, not UTF-8 or another ASCII-compatible charset, so it is sent ` +
         'without the live-reload script (reload it by hand); pages like it are sent the same way without another note',
-    );
+    });
   };
 
   function inject(ctx: RequestContext): StageResult | Promise<StageResult> {

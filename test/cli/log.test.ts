@@ -2,8 +2,7 @@
 // came from a request, a file name or an error message is shown, and shown inert.
 import { createColors } from 'picocolors';
 import { describe, expect, it } from 'vitest';
-import { describeBatch } from '../../src/livereload/index.js';
-import { describeError, formatInternalError, formatRequestLine } from '../../src/log.js';
+import { describeBatch, describeError, formatInternalError, formatRequestLine } from '../../src/log.js';
 
 const plain = createColors(false);
 const AT = new Date(2026, 0, 2, 12, 3, 4);

@@ -28,6 +28,10 @@ describe('--help and --version', () => {
       '--cache <seconds>',
       '--immutable',
       '--stall-timeout <seconds>',
+      '--config <file>',
+      '--json',
+      '-o, --open [path]',
+      '--qr',
       '-v, --version',
       '-h, --help',
     ]) {

@@ -115,11 +115,14 @@ fs.realpathSync = Object.assign(function (path, ...rest) {
     await writeFile(
       preload,
       `const fs = require('node:fs');
-const statSync = fs.statSync;
-fs.statSync = function (path, ...rest) {
-  if (String(path).includes('boom')) throw Object.assign(new Error(\`EIO: i/o error, stat '\${path}'\`), { code: 'EIO', syscall: 'stat', path: String(path) });
-  return statSync.call(this, path, ...rest);
-};
+// The file cache looks a path up with lstat, then stat: both fail on this disk.
+for (const name of ['statSync', 'lstatSync']) {
+  const original = fs[name];
+  fs[name] = function (path, ...rest) {
+    if (String(path).includes('boom')) throw Object.assign(new Error(\`EIO: i/o error, stat '\${path}'\`), { code: 'EIO', syscall: 'stat', path: String(path) });
+    return original.call(this, path, ...rest);
+  };
+}
 `,
     );
     const cli = await startCli([root, '--port', '0', '--quiet'], { env: { NODE_OPTIONS: `--require ${preload}` } });

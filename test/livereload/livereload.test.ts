@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVERELOAD_PREFIX, startLiveReload, type LiveReload } from '../../src/livereload/index.js';
+import { formatEvent } from '../../src/log.js';
 import { inotifyWatchedInodes } from './inotify.js';
 import { SseClient } from './sse-client.js';
 
@@ -30,7 +31,7 @@ async function startSite(files: Record<string, string>, ignore: string[] = []): 
     await writeFile(path.join(root, name), content);
   }
   const logs: string[] = [];
-  const liveReload = await startLiveReload({ root, ignore, poll: false, log: (line) => logs.push(line.replace(/\x1b\[\d+m/g, '')) });
+  const liveReload = await startLiveReload({ root, ignore, poll: false, emit: (event) => logs.push(formatEvent(event) ?? '') });
   const server = http.createServer((req, res) => {
     if (req.url?.startsWith(LIVERELOAD_PREFIX) && liveReload.handle(req, res)) return;
     res.writeHead(404).end();
@@ -218,7 +219,7 @@ describe('live reload listeners and shutdown', () => {
 
   it('refuses a malformed ignore pattern with a clear message', async () => {
     const root = await realpath(await mkdtemp(path.join(os.tmpdir(), 'serve-dir-livereload-')));
-    await expect(startLiveReload({ root, ignore: ['*.{css'], poll: false, log: () => {} })).rejects.toThrow(
+    await expect(startLiveReload({ root, ignore: ['*.{css'], poll: false, emit: () => {} })).rejects.toThrow(
       'Invalid ignore pattern "*.{css": unclosed "{"',
     );
     await rm(root, { recursive: true });

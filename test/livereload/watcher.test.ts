@@ -6,6 +6,7 @@ import { watch, type ChokidarOptions } from 'chokidar';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FsWatchFunction } from '../../src/livereload/native-watch.js';
 import { watchTree, type TreeWatcher, type WatchFunction } from '../../src/livereload/watcher.js';
+import { formatEvent } from '../../src/log.js';
 import { inotifyWatchedInodes } from './inotify.js';
 
 /** Twice the batcher's longest flush delay: if a second batch were coming, it would have come. */
@@ -76,7 +77,7 @@ function batches() {
 async function startWatching(root: string, ignore: string[] = []) {
   const logs: string[] = [];
   const reported = batches();
-  const watcher = await watchTree({ root, ignore, poll: false, log: (line) => logs.push(line), onBatch: reported.onBatch });
+  const watcher = await watchTree({ root, ignore, poll: false, emit: (event) => logs.push(formatEvent(event) ?? ''), onBatch: reported.onBatch });
   cleanups.unshift(() => watcher.close());
   await watcher.ready;
   return { watcher, logs, ...reported };
@@ -109,7 +110,7 @@ describe('watchTree', () => {
     const started: ChokidarOptions[] = [];
     const { onBatch, next } = batches();
     const watcher: TreeWatcher = await watchTree(
-      { root, ignore: [], poll: false, log: (line) => logs.push(line), onBatch },
+      { root, ignore: [], poll: false, emit: (event) => logs.push(formatEvent(event) ?? ''), onBatch },
       { fs: exhaustedAfterTwo, chokidar: recordingChokidar(started) },
     );
     cleanups.unshift(() => watcher.close());
@@ -138,7 +139,7 @@ describe('watchTree', () => {
       return watcher;
     };
     const { onBatch, next } = batches();
-    const watcher = await watchTree({ root, ignore: [], poll: false, log: (line) => logs.push(line), onBatch }, { fs: failing });
+    const watcher = await watchTree({ root, ignore: [], poll: false, emit: (event) => logs.push(formatEvent(event) ?? ''), onBatch }, { fs: failing });
     cleanups.unshift(() => watcher.close());
     await watcher.ready;
     await expect.poll(() => logs).toEqual(['live reload: watcher error: watch EIO']);
@@ -160,7 +161,7 @@ describe('watchTree', () => {
       return watcher;
     };
     const { onBatch, next } = batches();
-    const watcher = await watchTree({ root, ignore: [], poll: true, log: (line) => logs.push(line), onBatch }, { chokidar: failing });
+    const watcher = await watchTree({ root, ignore: [], poll: true, emit: (event) => logs.push(formatEvent(event) ?? ''), onBatch }, { chokidar: failing });
     cleanups.unshift(() => watcher.close());
     await watcher.ready;
 
@@ -172,7 +173,7 @@ describe('watchTree', () => {
 
   it('resolves ready when closed before the scan ends', async () => {
     const root = await tempRoot();
-    const watcher = await watchTree({ root, ignore: [], poll: false, log: () => {}, onBatch: () => {} });
+    const watcher = await watchTree({ root, ignore: [], poll: false, emit: () => {}, onBatch: () => {} });
     await watcher.close();
     await watcher.ready;
   });

@@ -42,9 +42,9 @@ describe('npm pack', () => {
   }, 120_000);
 
   it('holds the launcher, the build, the type declarations and the documents, nothing else', () => {
-    const outside = files.filter((path) => !/^(bin|dist)\//.test(path) && !['package.json', 'README.md', 'LICENSE', 'SECURITY.md', 'CHANGELOG.md'].includes(path));
+    const outside = files.filter((path) => !/^(bin|dist|schema)\//.test(path) && !['package.json', 'README.md', 'LICENSE', 'SECURITY.md', 'CHANGELOG.md'].includes(path));
     expect(outside).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'SECURITY.md', 'bin/serve-dir.js', 'dist/index.js', 'dist/index.d.ts', 'dist/serve-dir.cjs']));
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'SECURITY.md', 'bin/serve-dir.js', 'dist/index.js', 'dist/index.d.ts', 'dist/serve-dir.cjs', 'schema/serve-dir.config.schema.json']));
     expect(files.filter((path) => path.endsWith('.map'))).toEqual([]);
   });
 
