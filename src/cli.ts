@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { AUTH_ENVIRONMENT_VARIABLE, authSetting } from './http/basic-auth.js';
 import { colorsFor, describeError } from './log.js';
 import { DEFAULT_BIND, DEFAULT_PORT, parsePort, parseSeconds, UsageError, type Options } from './options.js';
 import { startServer, type RunningServer } from './server.js';
+import { isLoopbackBind } from './stages/host.js';
 import { terminalSafe } from './terminal-text.js';
 
 const EXAMPLES = `
@@ -13,6 +15,8 @@ Examples:
   $ serve-dir site --watch             reload open pages when files change
   $ serve-dir --bind 0.0.0.0           let other devices on the network connect
   $ serve-dir build --cache 31536000 --immutable   long-lived caching for fingerprinted assets
+  $ serve-dir dist --cors -H "Cross-Origin-Opener-Policy: same-origin"   CORS, and a header on every response
+  $ SERVE_DIR_AUTH=me:secret serve-dir --bind 0.0.0.0   share on the network behind a password
 `;
 
 function version(): string {
@@ -43,6 +47,9 @@ export function buildProgram(): Command {
     .option('--poll', 'with --watch, poll for changes (network drives, WSL, containers)')
     .option('--allowed-host <name>', 'accept this Host name besides localhost while bound to loopback (repeatable)', collect)
     .option('--cache-memory <MiB>', 'memory for cached file contents, compressed variants and listings, in MiB (default: 64)')
+    .option('--cors', 'Access-Control-Allow-Origin: * on every response, and answer CORS preflights')
+    .option('-H, --header <"Name: value">', 'add this header to every response, replacing a built-in one of the same name (repeatable)', collect)
+    .option('--auth <user:password>', `require HTTP Basic authentication (or set ${AUTH_ENVIRONMENT_VARIABLE}, which stays out of shell history)`)
     .version(version(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
@@ -68,6 +75,9 @@ interface ParsedFlags {
   poll?: boolean;
   allowedHost?: string[];
   cacheMemory?: string;
+  cors?: boolean;
+  header?: string[];
+  auth?: string;
 }
 
 /** Turn parsed flags into library options, or throw a UsageError naming the bad flag. */
@@ -101,6 +111,9 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
     poll: flags.poll ?? false,
     allowedHost: flags.allowedHost ?? [],
     cacheMemory,
+    cors: flags.cors ?? false,
+    header: flags.header ?? [],
+    auth: authSetting(flags.auth, process.env),
   };
 }
 
@@ -119,6 +132,9 @@ function banner(running: RunningServer, requestedPort: number | undefined): stri
   lines.push('');
   const wanted = requestedPort ?? options.port;
   if (wanted !== 0 && running.port !== wanted) lines.push(`  ${c.yellow(`Port ${wanted} is in use; using ${running.port} instead.`)}`);
+  if (options.auth === undefined && !isLoopbackBind(options.bind)) {
+    lines.push(`  ${c.yellow('Anyone on your network can read these files;')} add --auth user:password to require a password.`);
+  }
   if (options.watch) lines.push(`  ${c.magenta('Live reload on:')} open pages reload when files change.`);
   lines.push(`  ${c.dim('Press Ctrl+C to stop.')}`, '');
   return lines.join('\n');
