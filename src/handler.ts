@@ -11,6 +11,7 @@ import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE } from './respond.js';
 import { createAuthCheck } from './stages/auth.js';
 import { compress } from './stages/compress.js';
 import { answerCors } from './stages/cors.js';
+import { createEndpointHeaders } from './stages/endpoint-headers.js';
 import { checkPreconditions } from './stages/conditional.js';
 import { createPathGuard } from './stages/guard.js';
 import { createHostCheck } from './stages/host.js';
@@ -78,6 +79,9 @@ export function buildHandler(resolved: ResolvedOptions): ServerHandler {
     checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405
     checkHost, //              one well-formed Host; DNS-rebinding defence on loopback
     resolved.auth === undefined ? undefined : createAuthCheck(resolved.auth), // HTTP Basic, else 401
+    liveReload !== undefined && (resolved.cors || services.userHeaders !== undefined)
+      ? createEndpointHeaders(resolved.cors, services.userHeaders) //  --cors and -H for the live-reload answers
+      : undefined,
     liveReload?.endpoint, //     /__serve-dir/ client script and event stream
     createPathGuard(resolved), // request target -> path inside the root, or 400/404
     resolveFile, //            stat; file, index file, slash redirect, or directory

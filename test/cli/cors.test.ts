@@ -110,18 +110,23 @@ describe('--cors: preflights', () => {
 });
 
 describe('--cors with --watch', () => {
-  it('the live-reload event stream carries no CORS header; the page does', async () => {
+  it('the live-reload event stream carries no CORS header (but -H); the page and client script do', async () => {
     const root = await tempDir();
     await writeTree(root, { 'index.html': '<p>home</p>' });
-    const watched = await startCli([root, '--port', '0', '--quiet', '--cors', '--watch']);
+    const watched = await startCli([root, '--port', '0', '--quiet', '--cors', '--watch', '-H', 'X-Team: web']);
     const stream = await SseClient.connect(`http://127.0.0.1:${watched.port}/__serve-dir/events`);
     try {
       expect(stream.status).toBe(200);
       expect(stream.response.headers['content-type']).toMatch(/^text\/event-stream/);
       expect(stream.response.headers['access-control-allow-origin']).toBeUndefined();
+      expect(stream.response.headers['x-team']).toBe('web');
     } finally {
       stream.response.destroy();
     }
     expect((await request(watched.port, '/')).headers['access-control-allow-origin']).toBe('*');
+    const script = await request(watched.port, '/__serve-dir/client.js');
+    expect(script.status).toBe(200);
+    expect(script.headers['access-control-allow-origin']).toBe('*');
+    expect(script.headers['x-team']).toBe('web');
   });
 });
