@@ -1,8 +1,10 @@
 // --cors end to end through the CLI: Access-Control-Allow-Origin on every kind of answer,
 // preflights, and none on the live-reload event stream.
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandler } from '../../src/index.js';
 import { SseClient } from '../livereload/sse-client.js';
-import { cleanup, request, startCli, tempDir, writeTree, type StartedCli } from '../helpers/server.js';
+import { cleanup, onCleanup, request, startCli, tempDir, writeTree, type StartedCli } from '../helpers/server.js';
 
 afterAll(cleanup);
 
@@ -128,5 +130,33 @@ describe('--cors with --watch', () => {
     expect(script.status).toBe(200);
     expect(script.headers['access-control-allow-origin']).toBe('*');
     expect(script.headers['x-team']).toBe('web');
+  });
+});
+
+describe('--cors and --auth as middleware (createHandler with next)', () => {
+  it('answers a preflight itself, before auth; hands a plain OPTIONS to the app; asks for credentials', async () => {
+    const root = await tempDir();
+    await writeTree(root, { 'a.txt': 'hello' });
+    const handler = createHandler({ directory: root, cors: true, auth: 'ann:s3cret' });
+    const server = http.createServer((req, res) =>
+      handler(req, res, () => {
+        res.statusCode = 418;
+        res.end('app');
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as { port: number }).port;
+
+    const preflight = await request(port, '/a.txt', { method: 'OPTIONS', headers: { Origin: 'http://a.example', 'Access-Control-Request-Method': 'GET' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-methods']).toBe('GET, HEAD');
+    expect((await request(port, '/a.txt', { method: 'OPTIONS' })).status).toBe(418);
+    const refused = await request(port, '/a.txt');
+    expect(refused.status).toBe(401);
+    expect(refused.headers['access-control-allow-origin']).toBe('*');
+    const served = await request(port, '/a.txt', { headers: { Authorization: BASIC } });
+    expect(served.text).toBe('hello');
+    expect(served.headers['access-control-allow-origin']).toBe('*');
   });
 });
