@@ -1,6 +1,8 @@
 // -H/--header end to end through the CLI (on every kind of answer, replacing built-in fields),
 // and the path-scoped `headers` rules through the library.
+import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler, type Options } from '../../src/index.js';
 import { cleanup, onCleanup, request, runCli, serveDirectory, startCli, tempDir, writeTree, type RawResponse, type StartedCli } from '../helpers/server.js';
@@ -134,5 +136,31 @@ describe('path-scoped headers (the library option)', () => {
     [{ source: '/x', headers: { 'X-Y': 'a\nb' } }, /contains LF/],
   ])('refuses %j with a UsageError', (rule, message) => {
     expect(() => createHandler({ directory: root, headers: [rule] })).toThrow(message);
+  });
+});
+
+describe('-H and --cors on our own 500', () => {
+  it('the internal-error answer carries them, one line per name', async () => {
+    // A disk that fails on one name: stat throws an unexpected error, which is our 500.
+    const preload = join(await tempDir(), 'failing-disk.cjs');
+    await writeFile(
+      preload,
+      `const fs = require('node:fs');
+const statSync = fs.statSync;
+fs.statSync = function (path, ...rest) {
+  if (String(path).includes('boom')) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO', syscall: 'stat' });
+  return statSync.call(this, path, ...rest);
+};
+`,
+    );
+    const failing = await startCli([root, '--port', '0', '--quiet', '--cors', '-H', 'Cache-Control: no-store', '-H', 'X-Team: web'], {
+      env: { NODE_OPTIONS: `--require ${preload}` },
+    });
+    const response = await request(failing.port, '/boom');
+    expect(response.status).toBe(500);
+    expect(response.headers['x-team']).toBe('web');
+    expect(response.headers['access-control-allow-origin']).toBe('*');
+    expect(linesNamed(response, 'cache-control')).toBe(1);
+    expect(response.headers['cache-control']).toBe('no-store');
   });
 });
