@@ -6,8 +6,10 @@ import { CONFIG_FILE_NAME, ConfigError, loadConfig, mergeWithFlags, type ConfigO
 import type { ListeningEvent, ServerEvent, WarningEvent } from './events.js';
 import { colorsFor, describeError, formatEvent, isProblem, jsonLine } from './log.js';
 import { openBrowser, openerFor } from './open-browser.js';
+import { AUTH_ENVIRONMENT_VARIABLE, authSetting } from './http/basic-auth.js';
 import { DEFAULT_BIND, DEFAULT_PORT, parsePort, parseSeconds, UsageError, type Options } from './options.js';
 import { startServer, type RunningServer } from './server.js';
+import { isLoopbackBind } from './stages/host.js';
 import { terminalSafe } from './terminal-text.js';
 
 const EXAMPLES = `
@@ -21,6 +23,8 @@ Examples:
   $ serve-dir --bind 0.0.0.0 --qr      show a QR code of the network URL, for a phone
   $ serve-dir --port 0 --json          JSON lines on stdout; the first names the port chosen
   $ serve-dir --config dev.json        settings from a file (default: ${CONFIG_FILE_NAME}, if present)
+  $ serve-dir dist --cors -H "Cross-Origin-Opener-Policy: same-origin"   CORS, and a header on every response
+  $ SERVE_DIR_AUTH=me:secret serve-dir --bind 0.0.0.0   share on the network behind a password
 `;
 
 function version(): string {
@@ -57,6 +61,9 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON lines on stdout instead of text: listening (with the port), then one per request, change and warning')
     .option('-o, --open [path]', 'open the browser at the server (at this path, e.g. /docs/) once listening; honours BROWSER (a command, or "none")')
     .option('--qr', 'with a network bind (--bind 0.0.0.0), show a QR code of the network URL, for a phone')
+    .option('--cors', 'Access-Control-Allow-Origin: * on every response, and answer CORS preflights')
+    .option('-H, --header <"Name: value">', 'add this header to every response, replacing a built-in one of the same name (repeatable)', collect)
+    .option('--auth <user:password>', `require HTTP Basic authentication (or set ${AUTH_ENVIRONMENT_VARIABLE}, which stays out of shell history)`)
     .version(version(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
@@ -89,6 +96,9 @@ interface ParsedFlags {
   json?: boolean;
   open?: boolean | string;
   qr?: boolean;
+  cors?: boolean;
+  header?: string[];
+  auth?: string;
 }
 
 /** Turn parsed flags into library options, or throw a UsageError naming the bad flag. */
@@ -123,6 +133,9 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
     allowedHost: flags.allowedHost ?? [],
     cacheMemory,
     stallTimeout: flags.stallTimeout === undefined ? undefined : parseSeconds(flags.stallTimeout, '--stall-timeout'),
+    cors: flags.cors ?? false,
+    header: flags.header ?? [],
+    auth: authSetting(flags.auth, process.env),
   };
 }
 
@@ -141,6 +154,7 @@ export interface CliSettings extends Options {
 const APPLIED_CONFIG_KEYS: ReadonlySet<string> = new Set<keyof ConfigOptions>([
   'directory', 'port', 'bind', 'quiet', 'listing', 'index', 'redirect', 'dotfiles', 'cache', 'immutable', 'compress',
   'watch', 'ignore', 'poll', 'allowedHost', 'cacheMemory', 'stallTimeout', 'json', 'open', 'qr',
+  'cors', 'header', 'headers', 'auth',
 ]);
 
 /**
@@ -231,6 +245,9 @@ function banner(running: RunningServer, requestedPort: number | undefined, qrCod
   lines.push('');
   const wanted = requestedPort ?? options.port;
   if (wanted !== 0 && running.port !== wanted) lines.push(`  ${c.yellow(`Port ${wanted} is in use; using ${running.port} instead.`)}`);
+  if (options.auth === undefined && !isLoopbackBind(options.bind)) {
+    lines.push(`  ${c.yellow('Anyone on your network can read these files;')} add --auth user:password to require a password.`);
+  }
   if (options.watch) lines.push(`  ${c.magenta('Live reload on:')} open pages reload when files change.`);
   lines.push(`  ${c.dim('Press Ctrl+C to stop.')}`, '');
   return lines.join('\n');

@@ -3,6 +3,7 @@ import type { FileCache, FileEntry } from './fs/file-cache.js';
 import type { VariantCache } from './fs/variant-cache.js';
 import type { ListingCache } from './listing/cache.js';
 import type { MappedPath } from './fs/map-path.js';
+import type { HeaderRules } from './http/header-rules.js';
 import type { ByteRange } from './http/range.js';
 import type { LiveReload } from './livereload/index.js';
 import type { ResolvedOptions } from './options.js';
@@ -58,6 +59,8 @@ export interface Services {
   liveReload: LiveReload | undefined;
   /** Cache-Control for successful responses, from --cache and --immutable. */
   cacheControl: string;
+  /** `-H` and path-scoped header rules; undefined when there are none (the hot path checks only that). */
+  userHeaders: HeaderRules | undefined;
   /**
    * Write a body held in memory and end the response. The transport's to decide
    * (startServer tunes its own TCP writes, see write-slices.ts); a handler inside

@@ -1,12 +1,17 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { finishing, HANDLED, type RequestContext, type Services, type Stage } from './context.js';
 import { FileCache } from './fs/file-cache.js';
+import { CORS_RESPONSE_HEADERS } from './http/cors.js';
+import { applyUserHeaders } from './http/header-rules.js';
 import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
 import { requestErrorEvent } from './events.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE } from './respond.js';
+import { createAuthCheck } from './stages/auth.js';
 import { compress } from './stages/compress.js';
+import { answerCors } from './stages/cors.js';
+import { createEndpointHeaders } from './stages/endpoint-headers.js';
 import { checkPreconditions } from './stages/conditional.js';
 import { createPathGuard } from './stages/guard.js';
 import { createHiddenFiles } from './stages/hide.js';
@@ -70,6 +75,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     listings: new ListingCache(Math.floor(resolved.cacheMemory / 4)),
     liveReload: undefined,
     cacheControl: cacheControlFor(resolved),
+    userHeaders: resolved.headerRules.empty ? undefined : resolved.headerRules,
     endBody: transport.endBody,
   };
   const liveReload = resolved.watch ? createLiveReloadStages(services) : undefined;
@@ -80,7 +86,12 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
   const stages: Stage[] = [
     // Route-like stages: about the request, before any file is looked at.
     checkHost, //              one well-formed Host (400 + close); DNS-rebinding defence (403)
+    resolved.cors ? answerCors : undefined, // CORS preflight -> 204 (no credentials needed); CORS headers on the rest
     checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405 (or next() as middleware)
+    resolved.auth === undefined ? undefined : createAuthCheck(resolved.auth), // HTTP Basic, else 401
+    liveReload !== undefined && (resolved.cors || services.userHeaders !== undefined)
+      ? createEndpointHeaders(resolved.cors, services.userHeaders) //  --cors and -H for the live-reload answers
+      : undefined,
     liveReload?.endpoint, //   /__serve-dir/ client script and event stream
     // File stages.
     createPathGuard(resolved), // request target -> path inside the root, or 400/404
@@ -177,14 +188,18 @@ function answerInternalError(ctx: RequestContext, error: unknown): void {
   }
   const status = overloaded ? 503 : 500;
   const body = Buffer.from(errorPage(status));
-  res.writeHead(status, {
+  const headers: OutgoingHttpHeaders = {
     'content-type': HTML_TYPE,
     'content-length': body.length,
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
     'content-security-policy': ERROR_PAGE_POLICY,
     ...(overloaded ? { 'retry-after': '1' } : {}),
-  });
+    // A page reading a file cross-origin must be able to see that the server failed.
+    ...(ctx.options.cors ? CORS_RESPONSE_HEADERS : {}),
+  };
+  const userHeaders = ctx.services.userHeaders;
+  res.writeHead(status, userHeaders === undefined ? headers : applyUserHeaders(headers, userHeaders.forPath(ctx.target?.urlPath ?? '')));
   res.end(ctx.method === 'HEAD' ? undefined : body);
 }
 

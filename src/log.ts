@@ -29,7 +29,15 @@ export function formatRequestLine(
 ): string {
   const time = date.toTimeString().slice(0, 8);
   const paint = status >= 500 ? colors.red : status >= 400 ? colors.yellow : status >= 300 ? colors.cyan : colors.green;
-  return `${colors.dim(time)} ${requestField(method)} ${requestField(url)} ${paint(String(status))} ${formatSize(bytes)} ${colors.dim(`${milliseconds.toFixed(1)} ms`)}`;
+  return `${colors.dim(time)} ${requestField(method)} ${requestField(withoutUserinfo(url))} ${paint(String(status))} ${formatSize(bytes)} ${colors.dim(`${milliseconds.toFixed(1)} ms`)}`;
+}
+
+/**
+ * A request target in absolute form may carry `user:password@` (RFC 3986 §3.2.1);
+ * with --auth that may be the real password, and logs are read by others.
+ */
+export function withoutUserinfo(target: string): string {
+  return target.charCodeAt(0) === 0x2f /* '/' */ ? target : target.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1');
 }
 
 /** A field of a request as a log line shows it: terminal-safe, and cut short so one request cannot flood the screen. */
@@ -44,7 +52,7 @@ export function requestField(text: string): string {
  * message stays inside its line instead of forging another.
  */
 export function formatInternalError(method: string, target: string, error: unknown): string {
-  return `serve-dir: internal error while serving a request (${requestField(method)} ${requestField(target)}): ${describeError(error)}`;
+  return `serve-dir: internal error while serving a request (${requestField(method)} ${requestField(withoutUserinfo(target))}): ${describeError(error)}`;
 }
 
 /** `Name: message` and the stack frames below it, each line terminal-safe. */

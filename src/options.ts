@@ -1,6 +1,8 @@
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EmitEvent, ServerEvent } from './events.js';
+import { createBasicAuth, parseCredentials, type BasicAuth } from './http/basic-auth.js';
+import { createHeaderRules, parseHeaderLine, type HeaderRules, type ScopedHeadersConfig } from './http/header-rules.js';
 import { createIgnoreMatcher } from './livereload/ignore.js';
 import { textSink } from './log.js';
 
@@ -88,6 +90,17 @@ export interface Options {
    * (serve-static's `fallthrough: false`). A 404 always calls `next()`. Default false.
    */
   forwardErrors?: boolean;
+  /** `Access-Control-Allow-Origin: *` on every response, and CORS preflights answered (`--cors`). Default false. */
+  cors?: boolean;
+  /** Headers on every response, as `"Name: value"` (`-H, --header`, repeatable); they replace built-in ones of the same name. */
+  header?: string[];
+  /** Headers for the URL paths matching each `source` glob (`/assets/**`, `*.js`); later rules win, over `header` too. */
+  headers?: ScopedHeadersConfig[];
+  /**
+   * HTTP Basic authentication on every path, as `"user:password"` (`--auth`). The CLI also
+   * reads SERVE_DIR_AUTH; the library reads only this option. Default: none.
+   */
+  auth?: string;
 }
 
 /** Options with every default filled in and the root resolved to an absolute path. */
@@ -116,6 +129,11 @@ export interface ResolvedOptions {
   /** Real paths of the files never served. */
   hide: string[];
   forwardErrors: boolean;
+  cors: boolean;
+  /** `header` and `headers` checked and compiled; `empty` when there are none. */
+  headerRules: HeaderRules;
+  /** The credential check of `auth` (it holds a digest, never the password), or undefined when off. */
+  auth: BasicAuth | undefined;
 }
 
 export const DEFAULT_PORT = 8000;
@@ -203,6 +221,9 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     emit: eventSink(options.onEvent, options.log),
     hide: realPaths(options.hide ?? []),
     forwardErrors: options.forwardErrors ?? false,
+    cors: options.cors ?? false,
+    headerRules: createHeaderRules((options.header ?? []).map((line) => parseHeaderLine(line)), options.headers ?? []),
+    auth: options.auth === undefined ? undefined : createBasicAuth(parseCredentials(options.auth)),
   };
 }
 

@@ -6,6 +6,7 @@ import { classifyError } from '../fs/file-cache.js';
 import { contentRange, type ByteRange } from '../http/range.js';
 import { makeBoundary, multipartLayout } from '../http/multipart.js';
 import { fail, settleMiss } from '../respond.js';
+import { withUserHeaders } from './user-headers.js';
 
 /**
  * Streamed downloads share a fixed memory budget. Each holds two buffers (one
@@ -107,7 +108,9 @@ function baseHeaders(ctx: RequestContext, contentType: string | undefined): Head
   // validators and caching fields a 200 would (RFC 9110 §15.4.5), not the rest.
   if (!notModified) headers.push('x-content-type-options', 'nosniff');
   for (const name in ctx.headers) headers.push(name, String(ctx.headers[name]));
-  return headers;
+  // -H and path-scoped headers: undefined unless the user set some, so otherwise free.
+  const userHeaders = ctx.services.userHeaders;
+  return userHeaders === undefined ? headers : withUserHeaders(ctx, userHeaders, headers);
 }
 
 /**

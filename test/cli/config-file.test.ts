@@ -89,7 +89,7 @@ describe("the file's mistakes: one line naming the key, exit 1", () => {
     ['an unknown key', '{ "prot": 8080 }', /^serve-dir: \S+serve-dir\.config\.json: unknown key "prot" \(did you mean "port"\?\); valid keys: directory, port, bind, .*\n$/],
     ['a wrong type', '{ "port": "8080" }', /^serve-dir: \S+serve-dir\.config\.json: "port" must be .*, not "8080"\n$/],
     ['bad JSON, with its line and column', '{\n  "port": 8080,\n}', /^serve-dir: \S+serve-dir\.config\.json:3:1: invalid JSON: .*\n$/],
-    ['a key of a feature not built yet', '{ "cors": true }', /^serve-dir: \S+serve-dir\.config\.json: "cors" is not supported by this version of serve-dir yet\n$/],
+    ['a key of a feature not built yet', '{ "spa": true }', /^serve-dir: \S+serve-dir\.config\.json: "spa" is not supported by this version of serve-dir yet\n$/],
   ])('%s', async (_name, text, expected) => {
     const root = await tempDir();
     await writeFile(join(root, CONFIG), text);
@@ -97,6 +97,32 @@ describe("the file's mistakes: one line naming the key, exit 1", () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toMatch(expected);
+  });
+});
+
+describe('cors, header, headers and auth from the file', () => {
+  it('apply as their flags do', async () => {
+    const root = await tempDir();
+    await writeTree(root, {
+      'assets/app.js': 'export {};\n',
+      [CONFIG]: JSON.stringify({
+        cors: true,
+        header: ['X-Everywhere: 1'],
+        headers: [{ source: '/assets/**', headers: { 'Cache-Control': 'max-age=31536000, immutable' } }],
+        auth: 'me:s3cret',
+      }),
+    });
+    const cli = await startCli([root, '--port', '0', '--quiet'], { cwd: root });
+    const refused = await request(cli.port, '/assets/app.js');
+    expect(refused.status).toBe(401);
+    expect(refused.headers['access-control-allow-origin']).toBe('*');
+    const credentials = `Basic ${Buffer.from('me:s3cret').toString('base64')}`;
+    const served = await request(cli.port, '/assets/app.js', { headers: { Authorization: credentials } });
+    expect(served.status).toBe(200);
+    expect(served.headers['x-everywhere']).toBe('1');
+    expect(served.headers['cache-control']).toBe('max-age=31536000, immutable');
+    expect(served.headers['access-control-allow-origin']).toBe('*');
+    expect(cli.stdout() + cli.stderr()).not.toContain('s3cret');
   });
 });
 
