@@ -16,7 +16,7 @@ import { findJsonSyntaxError } from './config/json-syntax.js';
 import { parseCredentials } from './http/basic-auth.js';
 import { createHeaderRules, parseHeaderLine, type ScopedHeadersConfig } from './http/header-rules.js';
 import { fallbackFileSegments } from './http/navigation.js';
-import { UsageError } from './options.js';
+import { UsageError, type Options } from './options.js';
 
 export const CONFIG_FILE_NAME = 'serve-dir.config.json';
 
@@ -41,31 +41,17 @@ export interface ProxyRoute {
  * What a config file may set, in the units of the library options (cacheMemory in bytes, paths
  * absolute). Every key is optional; what is absent is left to flags and defaults.
  */
-export interface ConfigOptions {
-  directory?: string;
-  port?: number;
-  bind?: string;
-  quiet?: boolean;
-  listing?: boolean;
-  index?: string[] | false;
-  redirect?: boolean;
-  dotfiles?: boolean;
-  cache?: number;
-  immutable?: boolean;
-  compress?: boolean;
-  watch?: boolean;
-  ignore?: string[];
-  poll?: boolean;
-  allowedHost?: string[];
-  /** In bytes (the file says MiB, as the flag does). */
-  cacheMemory?: number;
-  stallTimeout?: number;
+export type ConfigOptions = Partial<
+  Pick<
+    Options,
+    | 'directory' | 'port' | 'bind' | 'quiet' | 'listing' | 'index' | 'redirect' | 'dotfiles' | 'cache' | 'immutable'
+    | 'compress' | 'watch' | 'ignore' | 'poll' | 'allowedHost' | 'cacheMemory' | 'stallTimeout' | 'cors' | 'header'
+    | 'headers' | 'auth'
+  >
+> & {
+  // Features of the CLI, or not built into the library yet: the file's own names.
   spa?: boolean | string;
   cleanUrls?: boolean;
-  cors?: boolean;
-  header?: string[];
-  headers?: ScopedHeadersConfig[];
-  auth?: string;
   json?: boolean;
   open?: boolean | string;
   qr?: boolean;
@@ -75,7 +61,7 @@ export interface ConfigOptions {
   https?: boolean;
   http2?: boolean;
   proxy?: Record<string, ProxyRoute>;
-}
+};
 
 interface ConvertContext {
   /** The folder of the config file: relative paths in it are relative to it. */

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler, type Options } from '../../src/index.js';
-import { cleanup, onCleanup, request, runCli, serveDirectory, startCli, tempDir, writeTree, type RawResponse, type StartedCli } from '../helpers/server.js';
+import { cleanup, failingDiskPreload, onCleanup, request, runCli, serveDirectory, startCli, tempDir, writeTree, type RawResponse, type StartedCli } from '../helpers/server.js';
 
 afterAll(cleanup);
 
@@ -142,20 +142,7 @@ describe('path-scoped headers (the library option)', () => {
 describe('-H and --cors on our own 500', () => {
   it('the internal-error answer carries them, one line per name', async () => {
     // A disk that fails on one name: stat throws an unexpected error, which is our 500.
-    const preload = join(await tempDir(), 'failing-disk.cjs');
-    await writeFile(
-      preload,
-      `const fs = require('node:fs');
-// The file cache looks a path up with lstat, then stat: both fail on this disk.
-for (const name of ['statSync', 'lstatSync']) {
-  const original = fs[name];
-  fs[name] = function (path, ...rest) {
-    if (String(path).includes('boom')) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO', syscall: 'stat' });
-    return original.call(this, path, ...rest);
-  };
-}
-`,
-    );
+    const preload = await failingDiskPreload();
     const failing = await startCli([root, '--port', '0', '--quiet', '--cors', '-H', 'Cache-Control: no-store', '-H', 'X-Team: web'], {
       env: { NODE_OPTIONS: `--require ${preload}` },
     });

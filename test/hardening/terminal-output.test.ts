@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, exchange, parseResponse, request, runCli, startCli, stopCli, tempDir, writeTree } from '../helpers/server.js';
+import { cleanup, failingDiskPreload, exchange, parseResponse, request, runCli, startCli, stopCli, tempDir, writeTree } from '../helpers/server.js';
 
 afterAll(cleanup);
 
@@ -111,20 +111,7 @@ fs.realpathSync = Object.assign(function (path, ...rest) {
     await writeTree(root, { 'index.html': '<p>home</p>' });
     // A disk that fails: stat throws an unexpected error whose message holds the path,
     // as Node's own errors do (EIO: i/o error, stat '/srv/…').
-    const preload = join(await tempDir(), 'failing-disk.cjs');
-    await writeFile(
-      preload,
-      `const fs = require('node:fs');
-// The file cache looks a path up with lstat, then stat: both fail on this disk.
-for (const name of ['statSync', 'lstatSync']) {
-  const original = fs[name];
-  fs[name] = function (path, ...rest) {
-    if (String(path).includes('boom')) throw Object.assign(new Error(\`EIO: i/o error, stat '\${path}'\`), { code: 'EIO', syscall: 'stat', path: String(path) });
-    return original.call(this, path, ...rest);
-  };
-}
-`,
-    );
+    const preload = await failingDiskPreload();
     const cli = await startCli([root, '--port', '0', '--quiet'], { env: { NODE_OPTIONS: `--require ${preload}` } });
     const hostileTarget = `/boom${encodeURIComponent(HOSTILE)}`;
     expect((await request(cli.port, hostileTarget)).status).toBe(500);

@@ -321,3 +321,25 @@ export async function stopCli(cli: CliProcess, signal: NodeJS.Signals = 'SIGTERM
   const exit = await cli.exited;
   return { ...exit, ms: performance.now() - start };
 }
+
+/**
+ * A `--require` preload for a CLI process whose disk fails on names holding `boom`: the file
+ * cache's lstat and stat throw EIO with the path in the message, as Node's own errors do.
+ * Anything but a miss or a refusal is our 500. Pass it as NODE_OPTIONS=--require <path>.
+ */
+export async function failingDiskPreload(): Promise<string> {
+  const preload = join(await tempDir(), 'failing-disk.cjs');
+  await writeFile(
+    preload,
+    `const fs = require('node:fs');
+for (const name of ['statSync', 'lstatSync']) {
+  const original = fs[name];
+  fs[name] = function (path, ...rest) {
+    if (String(path).includes('boom')) throw Object.assign(new Error(\`EIO: i/o error, stat '\${path}'\`), { code: 'EIO', syscall: 'stat', path: String(path) });
+    return original.call(this, path, ...rest);
+  };
+}
+`,
+  );
+  return preload;
+}
