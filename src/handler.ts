@@ -121,6 +121,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
       appStatus: next !== undefined && res.statusCode !== 200 ? res.statusCode : undefined,
       mount: next === undefined ? NO_MOUNT : mountOf(req),
       target: undefined,
+      absent: false,
       directory: undefined,
       status: 200,
       headers: {},
