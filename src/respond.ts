@@ -1,10 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { withSeparator } from './fs/map-path.js';
 import { HANDLED, type Entity, type RequestContext, type StageResult } from './context.js';
-import { hasMediaType } from './fs/content-type.js';
-import { isSpaNavigation } from './http/navigation.js';
-import type { SpaFallback } from './options.js';
-import { fileEntity } from './stages/resolve.js';
 
 export const HTML_TYPE = 'text/html; charset=utf-8';
 
@@ -37,18 +33,12 @@ export function isMiss(ctx: RequestContext): boolean {
 }
 
 /**
- * What a miss becomes. With `--spa`, a browser navigation to a path where nothing
- * exists: the app's page, with 200, for the later stages to treat as any file
- * (live reload, compression, 304). Otherwise, as middleware: the app's next
- * handler. Standalone: the root's `404.html` when there is one, else our page.
+ * What a miss becomes. As middleware: the app's next handler. Standalone: the
+ * root's `404.html` when there is one, else our page. (The not-found stage first
+ * gives a `--spa` navigation the app's page.)
  */
 export function settleMiss(ctx: RequestContext): StageResult {
   if (!isMiss(ctx)) return;
-  if (ctx.options.spa !== undefined && ctx.absent) {
-    // The same URL is the page for a navigation and a 404 for fetch(): caches must tell them apart.
-    addVary(ctx, 'Accept');
-    if (serveSpaPage(ctx, ctx.options.spa)) return;
-  }
   if (ctx.next !== undefined) {
     ctx.next();
     return HANDLED;
@@ -105,22 +95,6 @@ export function errorPage(status: number, explanation?: string): string {
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<title>${text}</title></head>\n<body><h1>${text}</h1>${explanation === undefined ? '' : `<p>${explanation}</p>`}</body></html>\n`
   );
-}
-
-/**
- * As middleware too: the app asked for the fallback, and an Express app that wants its own
- * routes first mounts them before us; asset misses still reach `next()`.
- */
-function serveSpaPage(ctx: RequestContext, spa: SpaFallback): boolean {
-  const target = ctx.target;
-  if (target === undefined) return false;
-  if (!isSpaNavigation({ method: ctx.method, accept: ctx.req.headers.accept, segments: target.segments }, hasMediaType)) return false;
-  const page = ctx.services.files.lookup(spa.absolute);
-  // Deleted since start (a rebuild in progress): a plain 404 until it is back.
-  if (typeof page !== 'object' || page.kind !== 'file') return false;
-  ctx.status = 200;
-  ctx.entity = fileEntity(page);
-  return true;
 }
 
 function customNotFoundPage(ctx: RequestContext): Entity | undefined {
