@@ -213,6 +213,7 @@ describe('as Express middleware', () => {
       res.json({ me: true });
     });
     app.use(createHandler({ directory: root, spa: true, cleanUrls: true }));
+    app.use('/static', createHandler({ directory: root, cleanUrls: true }));
     app.use((_req, res) => {
       res.status(404).type('text/plain').send('app 404');
     });
@@ -234,6 +235,13 @@ describe('as Express middleware', () => {
     const got = await answer(port, target, accept);
     expect(got.status).toBe(status);
     expect(got.body).toContain(body);
+  });
+
+  it('clean-URL redirects keep the mount prefix', async () => {
+    // The first handler (spa, at /) answers /static/... navigations only when nothing matches: use a
+    // non-navigation Accept so the request reaches the mounted one.
+    const got = await answer(port, '/static/about.html?x=1', '*/*');
+    expect(got).toMatchObject({ status: 301, location: '/static/about?x=1' });
   });
 
   it('POST to a route goes to the app', async () => {
