@@ -23,7 +23,7 @@ Examples:
   $ serve-dir --bind 0.0.0.0 --qr      show a QR code of the network URL, for a phone
   $ serve-dir --port 0 --json          JSON lines on stdout; the first names the port chosen
   $ serve-dir --config dev.json        settings from a file (default: ${CONFIG_FILE_NAME}, if present)
-  $ serve-dir dist --spa              single-page app: routes like /dashboard/settings get index.html
+  $ serve-dir dist --spa               single-page app: routes like /dashboard/settings get index.html
   $ serve-dir site --clean-urls        /about serves about.html
   $ serve-dir dist --cors -H "Cross-Origin-Opener-Policy: same-origin"   CORS, and a header on every response
   $ SERVE_DIR_AUTH=me:secret serve-dir --bind 0.0.0.0   share on the network behind a password
