@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { suggestFlag } from './flag-suggestion.js';
@@ -23,6 +23,8 @@ Examples:
   $ serve-dir --bind 0.0.0.0 --qr      show a QR code of the network URL, for a phone
   $ serve-dir --port 0 --json          JSON lines on stdout; the first names the port chosen
   $ serve-dir --config dev.json        settings from a file (default: ${CONFIG_FILE_NAME}, if present)
+  $ serve-dir dist --spa               single-page app: routes like /dashboard/settings get index.html
+  $ serve-dir site --clean-urls        /about serves about.html
   $ serve-dir dist --cors -H "Cross-Origin-Opener-Policy: same-origin"   CORS, and a header on every response
   $ SERVE_DIR_AUTH=me:secret serve-dir --bind 0.0.0.0   share on the network behind a password
 `;
@@ -61,6 +63,9 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON lines on stdout instead of text: listening (with the port), then one per request, change and warning')
     .option('-o, --open [path]', 'open the browser at the server (at this path, e.g. /docs/) once listening; honours BROWSER (a command, or "none")')
     .option('--qr', 'with a network bind (--bind 0.0.0.0), show a QR code of the network URL, for a phone')
+    .option('--spa [file]', 'single-page app: browser navigations to missing paths get index.html (or this file); missing assets stay 404')
+    .addOption(new Option('-s, --single [file]', 'alias of --spa').conflicts('spa'))
+    .option('--clean-urls', 'serve about.html at /about, and redirect /about.html and /about/ there')
     .option('--cors', 'Access-Control-Allow-Origin: * on every response, and answer CORS preflights')
     .option('-H, --header <"Name: value">', 'add this header to every response, replacing a built-in one of the same name (repeatable)', collect)
     .option('--auth <user:password>', `require HTTP Basic authentication (or set ${AUTH_ENVIRONMENT_VARIABLE}, which stays out of shell history)`)
@@ -99,6 +104,9 @@ interface ParsedFlags {
   cors?: boolean;
   header?: string[];
   auth?: string;
+  spa?: boolean | string;
+  single?: boolean | string;
+  cleanUrls?: boolean;
 }
 
 /** Turn parsed flags into library options, or throw a UsageError naming the bad flag. */
@@ -136,7 +144,28 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
     cors: flags.cors ?? false,
     header: flags.header ?? [],
     auth: authSetting(flags.auth, process.env),
+    spa: spaSetting(dir ?? flags.directory, flags.spa ?? flags.single),
+    cleanUrls: flags.cleanUrls ?? false,
   };
+}
+
+/**
+ * `serve -s build` (serve's habit) would read "build" as the SPA's page: when the value is a
+ * folder and no folder was named, say how to write it rather than fail on a missing page.
+ */
+function spaSetting(dir: string | undefined, spa: boolean | string | undefined): boolean | string {
+  if (typeof spa === 'string' && dir === undefined && isDirectory(spa)) {
+    throw new UsageError(`--spa "${spa}" names the page to serve, not the folder (to serve a folder as a single-page app, name it before the flag: serve-dir ${spa} --spa)`);
+  }
+  return spa ?? false;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** What the CLI runs: the library options, and what only the CLI does with them. */
@@ -154,7 +183,7 @@ export interface CliSettings extends Options {
 const APPLIED_CONFIG_KEYS: ReadonlySet<string> = new Set<keyof ConfigOptions>([
   'directory', 'port', 'bind', 'quiet', 'listing', 'index', 'redirect', 'dotfiles', 'cache', 'immutable', 'compress',
   'watch', 'ignore', 'poll', 'allowedHost', 'cacheMemory', 'stallTimeout', 'json', 'open', 'qr',
-  'cors', 'header', 'headers', 'auth',
+  'cors', 'header', 'headers', 'auth', 'spa', 'cleanUrls',
 ]);
 
 /**
@@ -172,7 +201,7 @@ export function settingsFrom(program: Command, cwd = process.cwd()): { settings:
     if (!APPLIED_CONFIG_KEYS.has(key)) throw new ConfigError(`${config.file}: "${key}" is not supported by this version of serve-dir yet`);
   }
   const given = (key: string) => program.getOptionValueSource(key) === 'cli';
-  const fromCommandLine = (key: string) => (key === 'directory' ? dir !== undefined || given('directory') : key === 'bind' ? given('bind') || given('host') : given(key));
+  const fromCommandLine = (key: string) => (key === 'directory' ? dir !== undefined || given('directory') : key === 'bind' ? given('bind') || given('host') : key === 'spa' ? given('spa') || given('single') : given(key));
   const merged = mergeWithFlags<CliSettings>(config.options as Partial<CliSettings>, fromFlags, fromCommandLine);
   return { settings: checkOpenPath({ ...merged, strictPort: merged.port !== undefined }), config };
 }

@@ -84,6 +84,12 @@ export interface RequestContext {
   readonly appStatus: number | undefined;
   /** Set by the path guard. */
   target: MappedPath | undefined;
+  /**
+   * Set by resolution when nothing exists at the mapped path (nor its clean-URL page): only such
+   * a miss may get the SPA's page. A real folder kept at 404 (`--no-listing`, `--no-redirect`),
+   * `file.txt/` or a hidden file is a miss of another kind, and keeps its 404.
+   */
+  absent: boolean;
   /** Set by resolution when a directory without an index is to be listed. */
   directory: FileEntry | undefined;
   /** Status to answer with: 200 while undecided; anything else ends the request's way through the file stages. */

@@ -82,7 +82,9 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
   const checkHost = createHostCheck(resolved);
 
   // Once a stage decides the answer (any status but 200), the runner goes straight
-  // to the stages marked ⏎, which finish every answer.
+  // to the stages marked ⏎, which finish every answer. The runner looks at the status
+  // before each stage: a miss the not-found stage turns into the --spa page (200)
+  // goes on through compression, preconditions and ranges like any file.
   const stages: Stage[] = [
     // Route-like stages: about the request, before any file is looked at.
     checkHost, //              one well-formed Host (400 + close); DNS-rebinding defence (403)
@@ -98,7 +100,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     resolveFile, //            stat; file, index file, slash redirect, or directory; a miss is recorded
     createHiddenFiles(resolved.hide), // the config file is never served (404)
     listDirectory, //          directory without index -> HTML or JSON listing
-    settleNotFound, //       ⏎ a miss becomes next(), 404.html or our 404 page
+    settleNotFound, //       ⏎ a miss becomes the --spa page (200: the stages below run), next(), 404.html or our 404 page
     liveReload && finishing(liveReload.inject), // ⏎ live-reload script into every HTML page we send
     // The coding is chosen before preconditions are checked: a gzip body is a
     // representation of its own with its own ETag (RFC 9110 §8.8.3), and
@@ -121,6 +123,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
       appStatus: next !== undefined && res.statusCode !== 200 ? res.statusCode : undefined,
       mount: next === undefined ? NO_MOUNT : mountOf(req),
       target: undefined,
+      absent: false,
       directory: undefined,
       status: 200,
       headers: {},

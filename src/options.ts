@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { EmitEvent, ServerEvent } from './events.js';
 import { createBasicAuth, parseCredentials, type BasicAuth } from './http/basic-auth.js';
 import { createHeaderRules, parseHeaderLine, type HeaderRules, type ScopedHeadersConfig } from './http/header-rules.js';
+import { mapRequestPath } from './fs/map-path.js';
+import { fallbackFileSegments } from './http/navigation.js';
 import { createIgnoreMatcher } from './livereload/ignore.js';
 import { textSink } from './log.js';
 
@@ -101,6 +103,17 @@ export interface Options {
    * reads SERVE_DIR_AUTH; the library reads only this option. Default: none.
    */
   auth?: string;
+  /**
+   * Single-page app (`--spa [file]`, alias `-s, --single`): a browser navigation (GET or HEAD
+   * accepting text/html, last segment without a known file extension) to a path where nothing
+   * exists gets this file of the served folder with 200; `true` means `index.html`. Missing
+   * assets, real files and real folders keep their own answers. As middleware, navigations get
+   * the page too (the app asked for it) and other misses go to `next()`. The file must exist at
+   * start. Default false.
+   */
+  spa?: boolean | string;
+  /** `/about` serves `about.html`; `/about.html` and `/about/` redirect (301) to `/about` (`--clean-urls`). Default false. */
+  cleanUrls?: boolean;
 }
 
 /** Options with every default filled in and the root resolved to an absolute path. */
@@ -134,6 +147,15 @@ export interface ResolvedOptions {
   headerRules: HeaderRules;
   /** The credential check of `auth` (it holds a digest, never the password), or undefined when off. */
   auth: BasicAuth | undefined;
+  /** The SPA's page, mapped by the path guard's rules; undefined without `spa`. */
+  spa: SpaFallback | undefined;
+  cleanUrls: boolean;
+}
+
+/** The `--spa` page: its URL segments and its path inside the root, as the path guard maps them. */
+export interface SpaFallback {
+  readonly segments: readonly string[];
+  readonly absolute: string;
 }
 
 export const DEFAULT_PORT = 8000;
@@ -198,6 +220,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   } catch (error) {
     throw new UsageError(`invalid --ignore: ${(error as Error).message}`);
   }
+  const hide = realPaths(options.hide ?? []);
   return {
     root: realRoot,
     port,
@@ -219,12 +242,37 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     cacheMemory,
     stallTimeout,
     emit: eventSink(options.onEvent, options.log),
-    hide: realPaths(options.hide ?? []),
+    hide,
     forwardErrors: options.forwardErrors ?? false,
     cors: options.cors ?? false,
     headerRules: createHeaderRules((options.header ?? []).map((line) => parseHeaderLine(line)), options.headers ?? []),
     auth: options.auth === undefined ? undefined : createBasicAuth(parseCredentials(options.auth)),
+    spa: spaFallback(options.spa, realRoot, hide),
+    cleanUrls: options.cleanUrls ?? false,
   };
+}
+
+/**
+ * The `--spa` page, mapped like a request for it, so it obeys every rule of the path guard (never
+ * hidden, never outside the root). It must exist now: a typo (`--spa 200.htm`) is a one-line
+ * error at start rather than a site whose every route is a 404. It may not be a hidden file
+ * (the config file): the fallback must never serve what a request for it could not get.
+ */
+function spaFallback(spa: boolean | string | undefined, root: string, hide: readonly string[]): SpaFallback | undefined {
+  if (spa === undefined || spa === false) return undefined;
+  const name = spa === true ? 'index.html' : spa;
+  const segments = fallbackFileSegments(name);
+  const mapped = mapRequestPath(`/${segments.map(encodeURIComponent).join('/')}`, root, false);
+  if (!mapped.ok) throw new UsageError(`invalid --spa: ${JSON.stringify(name)} cannot be served from ${root}`);
+  let real: string;
+  try {
+    if (!statSync(mapped.path.absolute).isFile()) throw new Error('not a file');
+    real = realpathSync.native(mapped.path.absolute);
+  } catch {
+    throw new UsageError(`--spa: ${mapped.path.urlPath.slice(1)} not found in ${root} (name the app's page: --spa 200.html)`);
+  }
+  if (hide.includes(real)) throw new UsageError(`invalid --spa: ${JSON.stringify(name)} is a file serve-dir never serves`);
+  return { segments: mapped.path.segments, absolute: mapped.path.absolute };
 }
 
 /** Index names are single file names: a path or a hidden name would reach around the path guard. */

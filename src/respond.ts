@@ -34,8 +34,8 @@ export function isMiss(ctx: RequestContext): boolean {
 
 /**
  * What a miss becomes. As middleware: the app's next handler. Standalone: the
- * root's `404.html` when there is one, else our page. (The SPA fallback and
- * clean URLs plug in here.)
+ * root's `404.html` when there is one, else our page. (The not-found stage first
+ * gives a `--spa` navigation the app's page.)
  */
 export function settleMiss(ctx: RequestContext): StageResult {
   if (!isMiss(ctx)) return;

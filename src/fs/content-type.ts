@@ -58,6 +58,11 @@ export function contentTypeFor(fileName: string): string {
   return type;
 }
 
+/** Is `extension` (without its dot) a media type the server knows? `--spa` tells asset misses from routes by it. */
+export function hasMediaType(extension: string): boolean {
+  return contentTypeFor(`file.${extension}`) !== FALLBACK;
+}
+
 /** For the test that keeps the table in step with mime-types. */
 export const COMMON_TYPES = COMMON;
 
