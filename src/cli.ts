@@ -14,19 +14,12 @@ import { terminalSafe } from './terminal-text.js';
 
 const EXAMPLES = `
 Examples:
-  $ serve-dir                          serve the current folder on http://localhost:${DEFAULT_PORT}
-  $ serve-dir dist --port 3000         serve ./dist on port 3000
-  $ serve-dir site --watch             reload open pages when files change
-  $ serve-dir --bind 0.0.0.0           let other devices on the network connect
-  $ serve-dir build --cache 31536000 --immutable   long-lived caching for fingerprinted assets
-  $ serve-dir dist --open              open the browser at the served URL
-  $ serve-dir --bind 0.0.0.0 --qr      show a QR code of the network URL, for a phone
-  $ serve-dir --port 0 --json          JSON lines on stdout; the first names the port chosen
-  $ serve-dir --config dev.json        settings from a file (default: ${CONFIG_FILE_NAME}, if present)
-  $ serve-dir dist --spa               single-page app: routes like /dashboard/settings get index.html
-  $ serve-dir site --clean-urls        /about serves about.html
-  $ serve-dir dist --cors -H "Cross-Origin-Opener-Policy: same-origin"   CORS, and a header on every response
-  $ SERVE_DIR_AUTH=me:secret serve-dir --bind 0.0.0.0   share on the network behind a password
+  $ serve-dir dist --spa --watch            an app, reloading on save
+  $ serve-dir build --cache 31536000 --immutable   assets cached for a year
+  $ serve-dir --port 0 --json               JSON lines; the first has the port
+  $ SERVE_DIR_AUTH=me:pw serve-dir -b 0.0.0.0 --qr   on a phone, with a password
+
+Each flag is also a key of ${CONFIG_FILE_NAME}; the README has more.
 `;
 
 function version(): string {
@@ -36,39 +29,44 @@ function version(): string {
 
 export function buildProgram(): Command {
   const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+  // One screen: short lines in groups; the README has the details.
   return new Command('serve-dir')
-    .description('Serve a folder over HTTP: correct caching and ranges, safe defaults, optional live reload.')
-    .argument('[dir]', 'directory to serve', undefined)
-    .option('-d, --directory <dir>', 'directory to serve (same as [dir])')
-    .option('-p, --port <n>', `port to listen on; 0 picks a free one (default: ${DEFAULT_PORT}, or the next free port)`)
-    .option('-b, --bind <addr>', `address to bind; 0.0.0.0 or :: exposes the server to the network (default: ${DEFAULT_BIND})`)
-    .addOption(new Option('--host <addr>', 'alias of --bind').conflicts('bind'))
-    .option('-q, --quiet', 'do not log requests or live-reload changes (warnings still print)')
-    .option('--no-listing', 'answer 404 for directories without an index file')
-    .option('--index <name>', 'index file name tried for a folder, in order (repeatable; default: index.html, index.htm)', collect)
-    .option('--no-index', 'no index files: folders are listed (or 404 with --no-listing)')
-    .option('--no-redirect', 'answer 404 for a folder asked for without its trailing slash instead of redirecting')
-    .option('--dotfiles', 'serve dotfiles and dot-directories (hidden by default)')
-    .option('--cache <seconds>', 'Cache-Control max-age for files other than HTML pages (default: no-cache, revalidate every time)')
-    .option('--immutable', 'add "immutable" to Cache-Control (needs --cache; for fingerprinted assets)')
-    .option('--no-compress', 'do not compress responses or serve .br/.gz sidecars')
-    .option('-w, --watch', 'watch the directory and live-reload open pages on change')
-    .option('--ignore <glob>', 'with --watch, also ignore these paths, .gitignore-style (repeatable; .git and node_modules always, hidden folders unless --dotfiles)', collect)
-    .option('--poll', 'with --watch, poll for changes (network drives, WSL, containers)')
-    .option('--allowed-host <name>', 'accept this Host name besides localhost while bound to loopback (repeatable)', collect)
-    .option('--cache-memory <MiB>', 'memory for cached file contents, compressed variants and listings, in MiB (default: 64)')
-    .option('--stall-timeout <seconds>', 'cut a response whose client takes none of its bytes for this long; 0 never (default: 30)')
-    // Config file and output (issue 14).
-    .option('--config <file>', `read settings from this JSON file (default: ${CONFIG_FILE_NAME} in the folder served, else in the working directory); flags override it`)
-    .option('--json', 'print JSON lines on stdout instead of text: listening (with the port), then one per request, change and warning')
-    .option('-o, --open [path]', 'open the browser at the server (at this path, e.g. /docs/) once listening; honours BROWSER (a command, or "none")')
-    .option('--qr', 'with a network bind (--bind 0.0.0.0), show a QR code of the network URL, for a phone')
-    .option('--spa [file]', 'single-page app: browser navigations to missing paths get index.html (or this file); missing assets stay 404')
+    .description('Serve a folder over HTTP: correct caching, safe defaults, live reload.')
+    .argument('[dir]', 'folder to serve (default: .)', undefined)
+    .optionsGroup('Serving:')
+    .option('-d, --directory <dir>', 'folder to serve (same as [dir])')
+    .option('--spa [file]', 'missing navigations get index.html (an SPA)')
     .addOption(new Option('-s, --single [file]', 'alias of --spa').conflicts('spa'))
-    .option('--clean-urls', 'serve about.html at /about, and redirect /about.html and /about/ there')
-    .option('--cors', 'Access-Control-Allow-Origin: * on every response, and answer CORS preflights')
-    .option('-H, --header <"Name: value">', 'add this header to every response, replacing a built-in one of the same name (repeatable)', collect)
-    .option('--auth <user:password>', `require HTTP Basic authentication (or set ${AUTH_ENVIRONMENT_VARIABLE}, which stays out of shell history)`)
+    .option('--clean-urls', '/about serves about.html')
+    .option('--no-listing', '404 for folders without an index file')
+    .option('--index <name>', 'index file names, in order (repeatable)', collect)
+    .option('--no-index', 'no index files')
+    .option('--no-redirect', '404 instead of redirecting /folder to /folder/')
+    .option('--dotfiles', 'serve dotfiles (hidden by default)')
+    .option('--config <file>', `settings file (default: ${CONFIG_FILE_NAME})`)
+    .optionsGroup('Caching:')
+    .option('--cache <seconds>', 'max-age for all but HTML (default: no-cache)')
+    .option('--immutable', 'add "immutable" to Cache-Control (with --cache)')
+    .option('--no-compress', 'no gzip/brotli, no .br/.gz sidecars')
+    .option('--cache-memory <MiB>', 'memory for cached contents (default: 64)')
+    .optionsGroup('Development:')
+    .option('-w, --watch', 'live-reload open pages when files change')
+    .option('--ignore <glob>', 'with --watch, more paths to ignore', collect)
+    .option('--poll', 'with --watch, poll (WSL, network drives)')
+    .option('-o, --open [path]', 'open the browser once listening')
+    .option('--cors', 'CORS: Allow-Origin *, preflights answered')
+    .option('-H, --header <"Name: value">', 'add a header to every response (repeatable)', collect)
+    .optionsGroup('Network and security:')
+    .option('-p, --port <n>', `port; 0 picks any free one (default: ${DEFAULT_PORT})`)
+    .option('-b, --bind <addr>', `address (default: ${DEFAULT_BIND}; 0.0.0.0: network)`)
+    .addOption(new Option('--host <addr>', 'alias of --bind').conflicts('bind'))
+    .option('--allowed-host <name>', 'accept this Host name on loopback (repeatable)', collect)
+    .option('--auth <user:password>', `HTTP Basic auth (or set ${AUTH_ENVIRONMENT_VARIABLE})`)
+    .option('--stall-timeout <seconds>', 'cut clients that stall this long (default: 30)')
+    .option('--qr', 'with a network bind, show a QR code of its URL')
+    .optionsGroup('Output:')
+    .option('-q, --quiet', 'no line per request (warnings still print)')
+    .option('--json', 'JSON lines on stdout instead of text')
     .version(version(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
@@ -296,6 +294,10 @@ async function qrCodeFor(running: RunningServer): Promise<string | undefined> {
 
 /** Entry point of bin/serve-dir.js. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // `serve-dir --help | head` closes the pipe early: that is the reader's choice, not our error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   const program = buildProgram();
   program.exitOverride();
   program.configureOutput({

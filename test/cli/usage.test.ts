@@ -40,6 +40,25 @@ describe('--help and --version', () => {
     expect(stdout).toMatch(/Examples:\n(\s+\$ serve-dir.*\n){3,}/);
   });
 
+  it('--help fits one screen: at most 60 lines of at most 80 columns, in groups', async () => {
+    const { stdout } = await runCli(['--help']);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(60);
+    expect(lines.filter((line) => line.length > 80)).toEqual([]);
+    for (const group of ['Serving:', 'Caching:', 'Development:', 'Network and security:', 'Output:']) expect(lines).toContain(group);
+  });
+
+  it('--help into a pipe closed early ends quietly', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'serve-dir.js'), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('-h is --help', async () => {
     expect((await runCli(['-h'])).stdout).toBe((await runCli(['--help'])).stdout);
   });
