@@ -186,8 +186,10 @@ async function withOpenFile(
     return replaceWithError(ctx, path, classifyError(error));
   }
   if (handle === 'not-found') return replaceWithError(ctx, path, handle);
-  ctx.res.writeHead(ctx.status, headers);
   try {
+    // Inside the try: whatever throws once the file is open (writeHead on a header
+    // value it refuses, on headers already sent) still closes it.
+    ctx.res.writeHead(ctx.status, headers);
     await sendBody(handle);
   } finally {
     await handle.close();
