@@ -186,8 +186,10 @@ async function withOpenFile(
     return replaceWithError(ctx, path, classifyError(error));
   }
   if (handle === 'not-found') return replaceWithError(ctx, path, handle);
-  ctx.res.writeHead(ctx.status, headers);
   try {
+    // Inside the try: whatever throws once the file is open (writeHead on a header
+    // value it refuses, on headers already sent) still closes it.
+    ctx.res.writeHead(ctx.status, headers);
     await sendBody(handle);
   } finally {
     await handle.close();
@@ -235,11 +237,23 @@ async function sendFilePieces(ctx: RequestContext, handle: FileHandle, pieces: A
   }
 }
 
-/** Resolves once `chunk` has been handed to the socket; rejects if the response is gone. */
+/**
+ * Resolves once `chunk` has been handed to the socket; rejects if the response is
+ * gone. The response's 'close' settles it too: Node drops the callback of a write
+ * made after the socket was destroyed but before the response heard of it (its
+ * 'close' comes later), and a write never settled would leave the download waiting
+ * forever, its file open until the garbage collector closes it.
+ */
 function written(res: RequestContext['res'], chunk: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     if (res.destroyed) return reject(new Error('the client went away'));
-    res.write(chunk, (error) => (error ? reject(error) : resolve()));
+    const gone = () => reject(new Error('the client went away'));
+    res.once('close', gone);
+    res.write(chunk, (error) => {
+      res.off('close', gone);
+      if (error) reject(error);
+      else resolve();
+    });
   });
 }
 

@@ -12,6 +12,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { onTestFinished } from 'vitest';
 import { startServer, type Options, type RunningServer } from '../../src/index.js';
 
@@ -177,6 +179,34 @@ export async function openFileTargets(pid = process.pid): Promise<string[]> {
     (await readdir(directory)).map((fd) => readlink(join(directory, fd)).catch(() => '')), // closed meanwhile
   );
   return targets.filter((target) => target !== '');
+}
+
+/**
+ * Run a full garbage collection and report the file descriptors it closed: Node
+ * closes a FileHandle nobody closed when it is collected, with a warning ("Closing
+ * file descriptor N on garbage collection"). Any such warning is a leaked handle;
+ * collecting first makes the leak show whenever the handle is unreachable, instead
+ * of whenever V8 happens to collect.
+ */
+export async function descriptorsClosedByGarbageCollection(): Promise<string[]> {
+  const closed: string[] = [];
+  const listener = (warning: Error) => {
+    if (/on garbage collection/.test(warning.message)) closed.push(warning.message);
+  };
+  process.on('warning', listener);
+  try {
+    // Workers run without --expose-gc; the flag can still be set, and gc() taken from a fresh context.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    // The warnings are emitted on a later tick, after the finalizers ran.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    process.off('warning', listener);
+  }
+  return closed;
 }
 
 /**
