@@ -23,6 +23,7 @@ import { selectRanges } from './stages/range.js';
 import { respectAppResponse } from './stages/app-response.js';
 import { mountOf, NO_MOUNT } from './stages/mount.js';
 import { settleNotFound } from './stages/not-found.js';
+import { createSetHeaders } from './stages/set-headers.js';
 import { resolveFile } from './stages/resolve.js';
 import { send } from './stages/send.js';
 
@@ -108,6 +109,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     resolved.compress ? compress : undefined, // br / gzip, precompressed sidecars
     checkPreconditions, //     validators: 304 / 412 (RFC 9110 §13)
     selectRanges, //           Range / If-Range: 206 / 416 (RFC 9110 §14), identity only
+    resolved.setHeaders && createSetHeaders(resolved.setHeaders), // ⏎ the app's setHeaders(res, path, stat) for file responses
     finishing(respectAppResponse), // ⏎ middleware: the app's status and Content-Type; none of its headers on our errors
     finishing(send), //        ⏎ status, headers and body: the one writer
   ].filter((stage): stage is Stage => stage !== undefined);

@@ -1,4 +1,5 @@
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import type { EmitEvent, ServerEvent } from './events.js';
 import { createBasicAuth, parseCredentials, type BasicAuth } from './http/basic-auth.js';
@@ -92,6 +93,13 @@ export interface Options {
    * (serve-static's `fallthrough: false`). A 404 always calls `next()`. Default false.
    */
   forwardErrors?: boolean;
+  /**
+   * Called for every file response (200, 206, 304) before its headers go out, with the
+   * file's path and stats, as serve-static's `setHeaders`: headers it sets win over
+   * serve-dir's own (framing fields aside). Example:
+   * `setHeaders: (res, path) => { if (path.endsWith('.wasm')) res.setHeader('Cache-Control', 'max-age=600'); }`
+   */
+  setHeaders?: (res: ServerResponse, path: string, stat: Stats) => void;
   /** `Access-Control-Allow-Origin: *` on every response, and CORS preflights answered (`--cors`). Default false. */
   cors?: boolean;
   /** Headers on every response, as `"Name: value"` (`-H, --header`, repeatable); they replace built-in ones of the same name. */
@@ -142,6 +150,7 @@ export interface ResolvedOptions {
   /** Real paths of the files never served. */
   hide: string[];
   forwardErrors: boolean;
+  setHeaders: ((res: ServerResponse, path: string, stat: Stats) => void) | undefined;
   cors: boolean;
   /** `header` and `headers` checked and compiled; `empty` when there are none. */
   headerRules: HeaderRules;
@@ -244,6 +253,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     emit: eventSink(options.onEvent, options.log),
     hide,
     forwardErrors: options.forwardErrors ?? false,
+    setHeaders: options.setHeaders,
     cors: options.cors ?? false,
     headerRules: createHeaderRules((options.header ?? []).map((line) => parseHeaderLine(line)), options.headers ?? []),
     auth: options.auth === undefined ? undefined : createBasicAuth(parseCredentials(options.auth)),

@@ -108,9 +108,22 @@ function baseHeaders(ctx: RequestContext, contentType: string | undefined): Head
   // validators and caching fields a 200 would (RFC 9110 §15.4.5), not the rest.
   if (!notModified) headers.push('x-content-type-options', 'nosniff');
   for (const name in ctx.headers) headers.push(name, String(ctx.headers[name]));
+  // As middleware, or with a setHeaders hook, a header the app set on the response wins over
+  // ours for a file it lets us send (Express's send does the same). Standalone nobody can have.
+  const appSet = validators && (ctx.next !== undefined || ctx.options.setHeaders !== undefined) ? ctx.res.getHeaderNames() : [];
+  const kept = appSet.length === 0 ? headers : withoutNames(headers, appSet);
   // -H and path-scoped headers: undefined unless the user set some, so otherwise free.
   const userHeaders = ctx.services.userHeaders;
-  return userHeaders === undefined ? headers : withUserHeaders(ctx, userHeaders, headers);
+  return userHeaders === undefined ? kept : withUserHeaders(ctx, userHeaders, kept);
+}
+
+/** The list without the fields named (lower-case names, as getHeaderNames gives them). */
+function withoutNames(headers: HeaderList, names: readonly string[]): HeaderList {
+  const result: HeaderList = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!names.includes(String(headers[i]).toLowerCase())) result.push(headers[i]!, headers[i + 1]!);
+  }
+  return result;
 }
 
 /**

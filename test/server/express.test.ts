@@ -167,6 +167,54 @@ describe('live reload under a mount', () => {
   });
 });
 
+describe('setHeaders(res, path, stat): headers by path, as with serve-static', () => {
+  let port: number;
+  const calls: string[] = [];
+  beforeAll(async () => {
+    const app = express();
+    app.use(
+      createHandler({
+        directory: FIXTURE_SITE,
+        setHeaders: (res, path, stat) => {
+          calls.push(path.slice(FIXTURE_SITE.length));
+          res.setHeader('X-File-Size', String(stat.size));
+          if (path.endsWith('.css')) res.setHeader('Cache-Control', 'public, max-age=600');
+        },
+      }),
+    );
+    port = await listen(app);
+  });
+
+  it('its headers go out on the file, once each, and win over ours', async () => {
+    const response = await request(port, '/css/site.css');
+    expect(response.status).toBe(200);
+    expect(response.headers['cache-control']).toBe('public, max-age=600');
+    expect(response.headerNames.filter((name) => name.toLowerCase() === 'cache-control')).toHaveLength(1);
+    expect(response.headers['x-file-size']).toBe(String(response.body.length));
+    expect(calls.at(-1)).toBe('/css/site.css');
+  });
+
+  it('on a 304 and a 206 too', async () => {
+    const { headers } = await request(port, '/css/site.css');
+    const notModified = await request(port, '/css/site.css', { headers: { 'If-None-Match': headers['etag']! } });
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers['cache-control']).toBe('public, max-age=600');
+    const partial = await request(port, '/css/site.css', { headers: { Range: 'bytes=0-3' } });
+    expect(partial.status).toBe(206);
+    expect(partial.headers['x-file-size']).toBeDefined();
+    expect(partial.headers['content-length']).toBe('4');
+  });
+
+  it('not on listings, error pages or redirects', async () => {
+    calls.length = 0;
+    for (const target of ['/docs/', '/%zz', '/docs']) {
+      const response = await request(port, target);
+      expect(response.headers['x-file-size'], target).toBeUndefined();
+    }
+    expect(calls).toEqual([]);
+  });
+});
+
 describe('what the app set before us', () => {
   let port: number;
   beforeAll(async () => {
