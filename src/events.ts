@@ -108,8 +108,10 @@ export function requestErrorEvent(method: string, path: string, error: unknown):
 }
 
 /** A request hook that emits one request event per finished (or aborted) response. */
-export function emitRequests(emit: EmitEvent) {
+export function emitRequests(emit: EmitEvent, skip: (req: IncomingMessage) => boolean = () => false) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    // The live-reload client's own requests are the tool talking to itself, not the site's traffic.
+    if (skip(req)) return;
     const start = performance.now();
     const socket = req.socket;
     const writtenBefore = socket.bytesWritten;
@@ -120,10 +122,21 @@ export function emitRequests(emit: EmitEvent) {
         method: req.method ?? '?',
         path: req.url ?? '',
         status: res.statusCode,
-        bytes: socket.bytesWritten - writtenBefore,
+        bytes: bodyBytes(req, res, socket.bytesWritten - writtenBefore),
         ms: Math.round((performance.now() - start) * 10) / 10,
         aborted: !res.writableFinished,
       });
     });
   };
+}
+
+/**
+ * Bytes of the body sent: what went on the wire for this response, less its header
+ * block (a 1,087-byte page is 1,087 B, a 304 is 0 B). A chunked body counts its small
+ * chunk framing too.
+ */
+function bodyBytes(req: IncomingMessage, res: ServerResponse, onWire: number): number {
+  if (req.method === 'HEAD' || res.statusCode === 304 || res.statusCode === 204) return 0;
+  const head = (res as ServerResponse & { _header?: string | null })._header;
+  return Math.max(0, onWire - (typeof head === 'string' ? Buffer.byteLength(head, 'latin1') : 0));
 }

@@ -23,12 +23,13 @@ export function formatRequestLine(
   date: Date,
   method: string,
   url: string,
-  status: number,
+  status: number | 'aborted',
   bytes: number,
   milliseconds: number,
 ): string {
   const time = date.toTimeString().slice(0, 8);
-  const paint = status >= 500 ? colors.red : status >= 400 ? colors.yellow : status >= 300 ? colors.cyan : colors.green;
+  // A response cut before its end (the client left, or stalled) says so, rather than nginx's 499.
+  const paint = status === 'aborted' || status >= 500 ? colors.red : status >= 400 ? colors.yellow : status >= 300 ? colors.cyan : colors.green;
   return `${colors.dim(time)} ${requestField(method)} ${requestField(withoutUserinfo(url))} ${paint(String(status))} ${formatSize(bytes)} ${colors.dim(`${milliseconds.toFixed(1)} ms`)}`;
 }
 
@@ -85,7 +86,7 @@ export function formatEvent(event: ServerEvent, colors: Colors = PLAIN): string 
     case 'listening':
       return undefined;
     case 'request':
-      return formatRequestLine(colors, new Date(event.time), event.method, event.path, event.aborted ? 499 : event.status, event.bytes, event.ms);
+      return formatRequestLine(colors, new Date(event.time), event.method, event.path, event.aborted ? 'aborted' : event.status, event.bytes, event.ms);
     case 'change':
       return describeBatch(event.paths, event.pages, colors);
     case 'watching':

@@ -6,6 +6,7 @@ import { buildHandler, type Handler } from './handler.js';
 import { endWithSlices, systemWriteSlice } from './write-slices.js';
 import { emitRequests, listeningEvent } from './events.js';
 import { resolveOptions, UsageError, type Options, type ResolvedOptions } from './options.js';
+import { LIVERELOAD_PREFIX } from './stages/livereload.js';
 import { ALLOW } from './stages/method.js';
 
 export interface RunningServer {
@@ -69,7 +70,9 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     warnedFull = true;
     resolved.emit({ type: 'warning', code: 'connections-full', from: 'server', message: `${MAX_CONNECTIONS} connections open; refusing more until some close` });
   });
-  const log = resolved.quiet ? undefined : emitRequests(resolved.emit);
+  const log = resolved.quiet
+    ? undefined
+    : emitRequests(resolved.emit, (req) => resolved.watch && (req.url ?? '').startsWith(LIVERELOAD_PREFIX));
   server.on('request', (req, res) => {
     log?.(req, res);
     if (hasUndeterminedLength(req)) return refuseFraming(res);

@@ -24,6 +24,7 @@ describe('formatRequestLine', () => {
 
   it('shows the method inert too', () => {
     expect(formatRequestLine(plain, AT, 'GE\x1bT', '/', 400, 0, 1)).toBe('12:03:04 GE\\x1bT / 400 0 B 1.0 ms');
+    expect(formatRequestLine(plain, AT, 'GET', '/big.bin', 'aborted', 65536, 12)).toBe('12:03:04 GET /big.bin aborted 64.0 KiB 12.0 ms');
   });
 });
 

@@ -30,6 +30,25 @@ describe('startServer({ onEvent })', () => {
     });
   });
 
+  it("request events count body bytes (a 304 none), and not the live-reload client's own requests", async () => {
+    const events: ServerEvent[] = [];
+    const running = await serveDirectory(FIXTURE_SITE, { quiet: false, watch: true, onEvent: (event) => events.push(event) });
+    let closed = nextResponseClosed(running.server);
+    const page = await request(running.port, '/css/site.css');
+    await closed;
+    closed = nextResponseClosed(running.server);
+    await request(running.port, '/__serve-dir/client.js');
+    await closed;
+    closed = nextResponseClosed(running.server);
+    expect((await request(running.port, '/css/site.css', { headers: { 'If-None-Match': page.headers['etag']! } })).status).toBe(304);
+    await closed;
+    const requests = events.filter((event) => event.type === 'request');
+    expect(requests.map((event) => [event.path, event.status, event.bytes])).toEqual([
+      ['/css/site.css', 200, page.body.length],
+      ['/css/site.css', 304, 0],
+    ]);
+  });
+
   it('warnings are events, with a code; quiet drops requests, not warnings', async () => {
     const events: ServerEvent[] = [];
     const running = await serveDirectory(FIXTURE_SITE, { onEvent: (event) => events.push(event) });
