@@ -7,6 +7,7 @@ import type { ListeningEvent, ServerEvent, WarningEvent } from './events.js';
 import { colorsFor, describeError, formatEvent, isProblem, jsonLine } from './log.js';
 import { openBrowser, openerFor } from './open-browser.js';
 import { AUTH_ENVIRONMENT_VARIABLE, authSetting } from './http/basic-auth.js';
+import { trustCommand } from './tls/trust.js';
 import { DEFAULT_BIND, DEFAULT_PORT, parsePort, parseSeconds, UsageError, type Options } from './options.js';
 import { startServer, type RunningServer } from './server.js';
 import { isLoopbackBind } from './stages/host.js';
@@ -36,7 +37,8 @@ export function buildProgram(): Command {
     .optionsGroup('Serving:')
     .option('-d, --directory <dir>', 'folder to serve (same as [dir])')
     .option('--spa [file]', 'missing navigations get index.html (an SPA)')
-    .addOption(new Option('-s, --single [file]', 'alias of --spa').conflicts('spa'))
+    // serve's name for --spa: it works, and is kept off the one-screen help.
+    .addOption(new Option('-s, --single [file]', 'alias of --spa').conflicts('spa').hideHelp())
     .option('--clean-urls', '/about serves about.html')
     .option('--no-listing', '404 for folders without an index file')
     .option('--index <name>', 'index file names, in order (repeatable)', collect)
@@ -63,6 +65,11 @@ export function buildProgram(): Command {
     .option('--allowed-host <name>', 'accept this Host name on loopback (repeatable)', collect)
     .option('--auth <user:password>', `HTTP Basic auth (or set ${AUTH_ENVIRONMENT_VARIABLE})`)
     .option('--stall-timeout <seconds>', 'cut clients that stall this long (default: 30)')
+    .option('--https', 'HTTPS with a certificate made for this machine')
+    .option('--tls-cert <file>', 'HTTPS with this certificate (PEM), and --tls-key')
+    .option('--tls-key <file>', 'its private key (PEM)')
+    .option('--tls-password-file <file>', 'file holding the password of an encrypted key')
+    .option('--no-http2', 'with TLS, HTTP/1.1 only (no HTTP/2)')
     .option('--qr', 'with a network bind, show a QR code of its URL')
     .optionsGroup('Output:')
     .option('-q, --quiet', 'no line per request (warnings still print)')
@@ -94,6 +101,11 @@ interface ParsedFlags {
   allowedHost?: string[];
   cacheMemory?: string;
   stallTimeout?: string;
+  https?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsPasswordFile?: string;
+  http2: boolean;
   // Config file and output (issue 14).
   config?: string;
   json?: boolean;
@@ -144,6 +156,11 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
     auth: authSetting(flags.auth, process.env),
     spa: spaSetting(dir ?? flags.directory, flags.spa ?? flags.single),
     cleanUrls: flags.cleanUrls ?? false,
+    https: flags.https ?? false,
+    tlsCert: flags.tlsCert,
+    tlsKey: flags.tlsKey,
+    tlsPasswordFile: flags.tlsPasswordFile,
+    http2: flags.http2,
   };
 }
 
@@ -181,7 +198,7 @@ export interface CliSettings extends Options {
 const APPLIED_CONFIG_KEYS: ReadonlySet<string> = new Set<keyof ConfigOptions>([
   'directory', 'port', 'bind', 'quiet', 'listing', 'index', 'redirect', 'dotfiles', 'cache', 'immutable', 'compress',
   'watch', 'ignore', 'poll', 'allowedHost', 'cacheMemory', 'stallTimeout', 'json', 'open', 'qr',
-  'cors', 'header', 'headers', 'auth', 'spa', 'cleanUrls',
+  'cors', 'header', 'headers', 'auth', 'spa', 'cleanUrls', 'https', 'tlsCert', 'tlsKey', 'tlsPasswordFile', 'http2',
 ]);
 
 /**
@@ -274,6 +291,9 @@ function banner(running: RunningServer, requestedPort: number | undefined, qrCod
   if (wanted !== 0 && running.port !== wanted) lines.push(`  ${c.yellow(`Port ${wanted} is in use; using ${running.port} instead.`)}`);
   if (options.auth === undefined && !isLoopbackBind(options.bind)) {
     lines.push(`  ${c.yellow('Anyone on your network can read these files;')} add --auth user:password to require a password.`);
+  }
+  if (running.tls?.createdPath !== undefined) {
+    lines.push(`  ${c.yellow('New certificate;')} to trust it: ${terminalSafe(trustCommand(running.tls.createdPath))}`);
   }
   if (options.watch) lines.push(`  ${c.magenta('Live reload on:')} open pages reload when files change.`);
   lines.push(`  ${c.dim('Press Ctrl+C to stop.')}`, '');

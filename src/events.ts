@@ -113,8 +113,10 @@ export function emitRequests(emit: EmitEvent, skip: (req: IncomingMessage) => bo
     // The live-reload client's own requests are the tool talking to itself, not the site's traffic.
     if (skip(req)) return;
     const start = performance.now();
+    // Under HTTP/2 the socket is the whole session's, shared by every stream on it.
+    const http2 = req.httpVersionMajor === 2;
     const socket = req.socket;
-    const writtenBefore = socket.bytesWritten;
+    const writtenBefore = http2 ? 0 : socket.bytesWritten;
     res.once('close', () => {
       emit({
         type: 'request',
@@ -122,7 +124,7 @@ export function emitRequests(emit: EmitEvent, skip: (req: IncomingMessage) => bo
         method: req.method ?? '?',
         path: req.url ?? '',
         status: res.statusCode,
-        bytes: bodyBytes(req, res, socket.bytesWritten - writtenBefore),
+        bytes: http2 ? http2BodyBytes(req, res) : bodyBytes(req, res, socket.bytesWritten - writtenBefore),
         ms: Math.round((performance.now() - start) * 10) / 10,
         aborted: !res.writableFinished,
       });
@@ -139,4 +141,14 @@ function bodyBytes(req: IncomingMessage, res: ServerResponse, onWire: number): n
   if (req.method === 'HEAD' || res.statusCode === 304 || res.statusCode === 204) return 0;
   const head = (res as ServerResponse & { _header?: string | null })._header;
   return Math.max(0, onWire - (typeof head === 'string' ? Buffer.byteLength(head, 'latin1') : 0));
+}
+
+/**
+ * HTTP/2: the body's length as declared, when the response finished; a body sent
+ * without a length (a compressed stream) or cut short counts as 0 for now.
+ */
+function http2BodyBytes(req: IncomingMessage, res: ServerResponse): number {
+  if (req.method === 'HEAD' || res.statusCode === 304 || res.statusCode === 204 || !res.writableFinished) return 0;
+  const length = Number(res.getHeader('content-length'));
+  return Number.isFinite(length) ? length : 0;
 }

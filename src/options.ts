@@ -69,6 +69,16 @@ export interface Options {
    * bytes waiting and are not affected.
    */
   stallTimeout?: number;
+  /** TLS certificate chain file (PEM), with `tlsKey`: serve HTTPS (only `startServer`). */
+  tlsCert?: string;
+  /** TLS private key file (PEM); when absent, looked for in `tlsCert`. */
+  tlsKey?: string;
+  /** A file whose first line is the password of an encrypted `tlsKey`. */
+  tlsPasswordFile?: string;
+  /** HTTPS with a certificate made and kept in the user's cache folder (see src/tls/cache.ts). */
+  https?: boolean;
+  /** With TLS, offer HTTP/2 by ALPN (HTTP/1.1 stays for older clients). Default true. */
+  http2?: boolean;
   /**
    * Receives what the server has to tell, as typed events (see events.ts): `listening`,
    * `request`, `change`, `watching`, `warning`, `error`. Text in them is as the client or

@@ -1,4 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -8,10 +10,16 @@ import { emitRequests, listeningEvent } from './events.js';
 import { resolveOptions, UsageError, type Options, type ResolvedOptions } from './options.js';
 import { LIVERELOAD_PREFIX } from './stages/livereload.js';
 import { ALLOW } from './stages/method.js';
+import { serverCredentials, type ServerCredentials } from './tls/wiring.js';
 
 export interface RunningServer {
-  /** The node:http server (it also serves connections accepted on the IPv6 loopback). */
+  /**
+   * The node:http server, node:https with TLS, node:http2's secure server with TLS and
+   * HTTP/2 (it also serves connections accepted on the IPv6 loopback).
+   */
   server: Server;
+  /** The certificate's SHA-256 fingerprint with TLS, and its file when `https` just made it. */
+  tls?: { fingerprint256: string; createdPath?: string };
   handler: Handler;
   /** The port actually bound (differs from the one asked for after a fallback or with port 0). */
   port: number;
@@ -32,6 +40,13 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  * (30 s) would let a slowloris client hold a connection for up to 40 s instead of 10.
  */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+/**
+ * HTTP/2 limits (RFC 9113 §5.1.2): streams a session may have open at once, and how
+ * long a session may stay without a frame before it is closed (the slowloris limit
+ * there: a session holds no headers half-sent for long, its frames come whole).
+ */
+const H2_MAX_CONCURRENT_STREAMS = 100;
+const H2_SESSION_IDLE_TIMEOUT_MS = REQUEST_TIMEOUT_MS;
 /** Per listening socket: with the default `localhost`, 127.0.0.1 and ::1 each have this cap. */
 export const MAX_CONNECTIONS = 1024;
 
@@ -43,24 +58,33 @@ export const MAX_CONNECTIONS = 1024;
 export async function startServer(options: Options = {}): Promise<RunningServer> {
   // A server of its own knows its addresses: the DNS-rebinding defence is on unless turned off.
   const resolved = resolveOptions({ ...options, checkHost: options.checkHost ?? true });
-  // Our own sockets: bodies go out in slices where TCP paces (write-slices.ts).
+  const credentials = await serverCredentials(options);
+  const useHttp2 = credentials !== undefined && options.http2 !== false;
+  // Our own sockets: bodies go out in slices where TCP paces (write-slices.ts). An
+  // HTTP/2 stream shares its session's socket, whose tuning is not a response's to touch.
   const slice = systemWriteSlice();
   const handler = buildHandler(resolved, {
-    endBody: slice === Infinity ? (res, body) => res.end(body) : (res, body) => endWithSlices(res, body, slice),
+    endBody:
+      slice === Infinity
+        ? (res, body) => res.end(body)
+        : (res, body) => (isHttp2(res) ? res.end(body) : endWithSlices(res, body, slice)),
   });
 
-  const server = createHttpServer({
-    headersTimeout: HEADERS_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-    // Refuse ambiguous framing instead of guessing (request smuggling).
-    insecureHTTPParser: false,
-    requireHostHeader: true,
-  });
+  const server = createTransport(credentials, useHttp2);
   server.maxConnections = MAX_CONNECTIONS;
   const stalls = resolved.stallTimeout > 0 ? new StallWatch(resolved.stallTimeout * 1000) : undefined;
+  // Under TLS this is the TCP socket under the TLS one: the kernel's queue is the same.
+  // An HTTP/2 stream that a client stops reading is held by flow control in our
+  // process, not on the socket: HTTP/2 relies on its session limits (SECURITY.md).
   server.on('connection', (socket: Socket) => stalls?.watch(socket));
+  const sessions = new Set<ServerHttp2Session>();
+  if (useHttp2) {
+    trackSockets(server);
+    (server as Http2SecureServer).on('session', (session: ServerHttp2Session) => {
+      sessions.add(session);
+      session.once('close', () => sessions.delete(session));
+    });
+  }
   let warnedFull = false;
   server.on('drop', (refused?: { localAddress?: string }) => {
     // Full: the connection that has kept bytes waiting longest without taking them
@@ -73,7 +97,7 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   const log = resolved.quiet
     ? undefined
     : emitRequests(resolved.emit, (req) => resolved.watch && (req.url ?? '').startsWith(LIVERELOAD_PREFIX));
-  server.on('request', (req, res) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     log?.(req, res);
     if (hasUndeterminedLength(req)) return refuseFraming(res);
     handler(req, res);
@@ -81,8 +105,14 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   // Node hands CONNECT to 'connect' listeners, not to 'request', and drops the
   // connection without a word when there are none. A file server tunnels
   // nothing: answer 405 as the method stage does for every other method.
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOW}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  // Over HTTP/2, node:http2 hands it the request and its response instead of a socket.
+  server.on('connect', (req: IncomingMessage, socket: Duplex | ServerResponse) => {
+    if (req.httpVersionMajor === 2) {
+      const res = socket as ServerResponse;
+      res.writeHead(405, { allow: ALLOW, 'content-length': 0 });
+      return void res.end();
+    }
+    (socket as Duplex).end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOW}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed requests get a plain 400 (or 431/408) and never reach the handler.
@@ -103,18 +133,54 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     throw error;
   }
   const { port, extra } = bound;
-  const urls = urlsFor(resolved.bind, port);
+  const urls = urlsFor(resolved.bind, port, credentials === undefined ? 'http' : 'https');
   resolved.emit(listeningEvent(resolved.root, port, urls));
   return {
-    server,
+    // Typed as node:http's Server for the existing API: with HTTP/2 it is node:http2's
+    // secure server, which has the same listening and HTTP/1.1 members but not the
+    // HTTP/1 timeouts (headersTimeout and friends are undefined there).
+    server: server as Server,
     handler,
     port,
     urls,
+    ...(credentials === undefined ? {} : { tls: { fingerprint256: credentials.fingerprint256, ...(credentials.createdPath === undefined ? {} : { createdPath: credentials.createdPath }) } }),
     close: async (graceMs = 2000) => {
-      await closeGracefully(server, extra, handler, graceMs);
+      await closeGracefully(server, sessions, extra, handler, graceMs);
       stalls?.close();
     },
   };
+}
+
+type AnyServer = Server | HttpsServer | Http2SecureServer;
+
+function createTransport(credentials: ServerCredentials | undefined, useHttp2: boolean): AnyServer {
+  const limits = {
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    // Refuse ambiguous framing instead of guessing (request smuggling).
+    insecureHTTPParser: false,
+    requireHostHeader: true,
+  };
+  if (credentials === undefined) return createHttpServer(limits);
+  const { cert, key } = credentials;
+  if (!useHttp2) return createHttpsServer({ ...limits, cert, key });
+  // ALPN offers h2 and http/1.1; HTTP/1.1 clients get node:http's parser with the limits above.
+  const server = createSecureServer({
+    ...limits,
+    cert,
+    key,
+    allowHTTP1: true,
+    settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
+  });
+  server.setTimeout(H2_SESSION_IDLE_TIMEOUT_MS);
+  return server;
+}
+
+/** Whether this response goes out on an HTTP/2 stream (node:http2's compatibility API). */
+function isHttp2(res: ServerResponse): boolean {
+  return (res as ServerResponse & { stream?: unknown }).stream !== undefined;
 }
 
 /**
@@ -251,7 +317,7 @@ function responseStarted(socket: Socket): boolean {
  * same tick as the 'listening' event, before any connection is read.
  */
 async function listen(
-  server: Server,
+  server: AnyServer,
   options: ResolvedOptions,
   onBound: (addresses: string[]) => void,
 ): Promise<{ port: number; extra: NetServer | undefined }> {
@@ -283,12 +349,12 @@ async function listen(
 }
 
 /** The address a listening socket is bound to, e.g. '127.0.0.1' for `--bind 127.1`. */
-function boundAddress(server: Server | NetServer): string {
+function boundAddress(server: AnyServer | NetServer): string {
   const address = server.address();
   return typeof address === 'object' && address !== null ? address.address : '';
 }
 
-function listenOn(server: Server | NetServer, host: string, port: number): Promise<number> {
+function listenOn(server: AnyServer | NetServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => {
       server.off('listening', onListening);
@@ -309,7 +375,7 @@ function listenOn(server: Server | NetServer, host: string, port: number): Promi
  * A second listening socket on ::1 whose connections the HTTP server handles.
  * 'busy' when the port is taken there; undefined when the machine has no IPv6.
  */
-async function listenIpv6Loopback(server: Server, port: number): Promise<NetServer | undefined | 'busy'> {
+async function listenIpv6Loopback(server: AnyServer, port: number): Promise<NetServer | undefined | 'busy'> {
   const extra = createNetServer({ pauseOnConnect: false }, (socket) => server.emit('connection', socket));
   extra.maxConnections = server.maxConnections;
   extra.on('drop', (data) => server.emit('drop', data));
@@ -341,8 +407,8 @@ function listenError(error: unknown, bind: string, port: number): Error {
 }
 
 /** Local and network URLs for the banner: a wildcard bind lists every external address. */
-export function urlsFor(bind: string, port: number): { local: string[]; network: string[] } {
-  const url = (host: string) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+export function urlsFor(bind: string, port: number, scheme: 'http' | 'https' = 'http'): { local: string[]; network: string[] } {
+  const url = (host: string) => `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (bind !== '0.0.0.0' && bind !== '::' && bind !== '[::]') return { local: [url(bind)], network: [] };
   const network: string[] = [];
   for (const addresses of Object.values(networkInterfaces())) {
@@ -358,12 +424,41 @@ export function urlsFor(bind: string, port: number): { local: string[]; network:
  * Stop accepting, drop idle keep-alive connections at once, let responses in
  * flight finish for up to `graceMs`, then cut whatever is left.
  */
-async function closeGracefully(server: Server, extra: NetServer | undefined, handler: Handler, graceMs: number): Promise<void> {
+async function closeGracefully(
+  server: AnyServer,
+  sessions: ReadonlySet<ServerHttp2Session>,
+  extra: NetServer | undefined,
+  handler: Handler,
+  graceMs: number,
+): Promise<void> {
   await handler.close();
   const closed = new Promise<void>((done) => server.close(() => done()));
   extra?.close();
-  server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  // HTTP/2: GOAWAY, so clients open no new streams; those in flight may finish.
+  for (const session of sessions) session.close();
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
+  const timer = setTimeout(() => {
+    if ('closeAllConnections' in server) server.closeAllConnections();
+    for (const session of sessions) session.destroy();
+    // HTTP/1.1 connections on the HTTP/2 server (allowHTTP1) are not tracked by it.
+    for (const socket of sockets(server)) socket.destroy();
+  }, graceMs);
   await closed;
   clearTimeout(timer);
+}
+
+const SOCKETS = new WeakMap<AnyServer, Set<Socket>>();
+
+/** Every TCP socket a server has accepted and not yet seen close. */
+function trackSockets(server: AnyServer): void {
+  const set = new Set<Socket>();
+  SOCKETS.set(server, set);
+  server.on('connection', (socket: Socket) => {
+    set.add(socket);
+    socket.once('close', () => set.delete(socket));
+  });
+}
+
+function sockets(server: AnyServer): Iterable<Socket> {
+  return SOCKETS.get(server) ?? [];
 }

@@ -78,8 +78,9 @@ export class EventHub {
       res.end();
       return;
     }
-    // The stream is idle between saves for as long as the page is open.
-    req.socket.setTimeout(0);
+    // The stream is idle between saves for as long as the page is open. The response's
+    // own timeout: over HTTP/1.1 its socket's, over HTTP/2 its stream's, never the session's.
+    res.setTimeout(0);
     const since = header(req, 'last-event-id') ?? queryParameter(req.url, 'last');
     res.write(`retry: ${RECONNECT_DELAY_MS}\n\n${this.#event({ type: 'hello', server: this.serverId })}${this.#catchUp(since)}`);
     this.#streams.add(res);

@@ -46,14 +46,16 @@ export function createHostCheck(options: ResolvedOptions): HostCheck {
     });
   let verdictOn = verdicts(options.checkHost && isLoopbackBind(options.bind));
   const checkHost = (ctx: RequestContext): StageResult => {
-    const host = ctx.req.headers.host;
+    // HTTP/2 carries the authority in `:authority` and usually sends no Host (RFC 9113 §8.3.1).
+    const host = ctx.req.headers.host ?? authority(ctx.req.headers[':authority']);
     // HTTP/1.0 clients may omit Host (Node's parser refuses HTTP/1.1 without one);
     // browsers, the rebinding attack's vehicle, never do.
     if (host === undefined) return;
     const verdict = verdictOn(host);
     // The count of Host lines is a fact about this request, never cached.
     if (verdict === 'malformed' || hostLineCount(ctx.req) > 1) {
-      ctx.headers['connection'] = 'close';
+      // HTTP/2 has no Connection header (RFC 9113 §8.2.2): its stream ends with the response.
+      if (ctx.req.httpVersionMajor !== 2) ctx.headers['connection'] = 'close';
       return fail(ctx, 400);
     }
     if (verdict === 'refused') return fail(ctx, 403, REFUSED_EXPLANATION);
@@ -170,4 +172,8 @@ export function hostName(header: string): string {
   const colon = host.indexOf(':');
   if (colon !== -1) host = host.slice(0, colon);
   return host.endsWith('.') ? host.slice(0, -1) : host;
+}
+
+function authority(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

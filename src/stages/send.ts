@@ -259,7 +259,10 @@ async function sendFilePieces(ctx: RequestContext, handle: FileHandle, pieces: A
  */
 function written(res: RequestContext['res'], chunk: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (res.destroyed) return reject(new Error('the client went away'));
+    // node:http2's compatibility response has no `destroyed`: its stream has.
+    if (res.destroyed || (res as typeof res & { stream?: { destroyed: boolean } }).stream?.destroyed === true) {
+      return reject(new Error('the client went away'));
+    }
     const gone = () => reject(new Error('the client went away'));
     res.once('close', gone);
     res.write(chunk, (error) => {
