@@ -107,8 +107,10 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   // nothing: answer 405 as the method stage does for every other method.
   // Over HTTP/2, node:http2 hands it the request and its response instead of a socket.
   server.on('connect', (req: IncomingMessage, socket: Duplex | ServerResponse) => {
-    if (req.httpVersionMajor === 2) {
-      const res = socket as ServerResponse;
+    // Told apart by what node handed us, not the version the client claimed: a raw
+    // HTTP/1 request line may say "HTTP/2.0" and still come with a bare socket.
+    if ('writeHead' in socket) {
+      const res = socket;
       res.writeHead(405, { allow: ALLOW, 'content-length': 0 });
       return void res.end();
     }

@@ -62,6 +62,8 @@ describe('methods', () => {
   it.each([
     ['CONNECT localhost:22 HTTP/1.1\r\nHost: localhost:22\r\n\r\n', 'authority form'],
     ['CONNECT /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n', 'path form'],
+    // An HTTP/1 connection whose request line claims HTTP/2.0 still has a bare socket.
+    ['CONNECT //client.js HTTP/2.0\r\nHost: localhost\r\n\r\n', 'HTTP/2.0 claimed over HTTP/1'],
   ])('CONNECT (%#, %s) → 405 with Allow, nothing tunnelled', async (bytes) => {
     const response = parseResponse(await exchange(port, bytes));
     expect(response.status).toBe(405);
