@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { requestRaced } from '../test/helpers/race-client.js';
 import { soakLargePages } from './large-pages.js';
 import { Worker } from 'node:worker_threads';
 
@@ -441,27 +442,7 @@ function startRaces(root, until) {
 async function raceClient(agent, port, name, until) {
   const expected = Buffer.alloc(RACED[name], 'inside ');
   while (performance.now() < until) {
-    const verdict = await new Promise((resolve) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: `/${name}`, agent }, (res) => {
-        const chunks = [];
-        res.on('data', (chunk) => chunks.push(chunk));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          if (body.includes(CANARY)) resolve('leak');
-          else if (res.statusCode === 404) resolve('404');
-          else if (res.statusCode === 200) resolve(body.equals(expected) ? '200' : 'wrong bytes');
-          else resolve(String(res.statusCode));
-        });
-        res.on('close', () => resolve(Buffer.concat(chunks).includes(CANARY) ? 'leak' : 'cut'));
-        res.on('error', () => {});
-      });
-      req.setTimeout(HUNG_MS, () => {
-        req.destroy();
-        resolve('hung');
-      });
-      req.on('error', () => resolve('cut'));
-      req.end();
-    });
+    const verdict = await requestRaced({ port, path: `/${name}`, agent, expected, canary: CANARY, hungMs: HUNG_MS });
     stats.raced[verdict] = (stats.raced[verdict] ?? 0) + 1;
     if (verdict !== '200' && verdict !== '404') recordError(`raced /${name}: ${verdict}`);
   }

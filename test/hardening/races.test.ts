@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SMALL_FILE_LIMIT } from '../../src/fs/file-cache.js';
+import { judgeRacedAnswer, requestRaced } from '../helpers/race-client.js';
 import { rawRequest, send } from '../helpers/raw.js';
 import { cleanup, onCleanup, parseResponse, request, serveDirectory, tempDir, writeTree } from '../helpers/server.js';
 
@@ -81,15 +82,8 @@ function verdict(bytes: Buffer, timedOut: boolean, expected: Buffer): string {
   if (timedOut) return 'hung';
   if (bytes.length === 0) return 'no answer';
   const response = parseResponse(bytes);
-  return judged(response.status, response.body, expected);
-}
-
-function judged(status: number, body: Buffer, expected: Buffer): string {
-  if (body.includes(CANARY)) return 'leak';
-  if (status === 404) return '404';
   // A page with live reload carries the script after the file's bytes.
-  if (status === 200) return body.subarray(0, expected.length).equals(expected) ? '200' : 'wrong bytes';
-  return String(status);
+  return judgeRacedAnswer(response.status, response.body, { expected, canary: CANARY, acceptSuffix: true });
 }
 
 /**
@@ -101,22 +95,8 @@ async function hammer(port: number, target: string, expected: Buffer, stopped: (
   const counts: Record<string, number> = {};
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   onCleanup(() => agent.destroy());
-  const once = () =>
-    new Promise<string>((resolve) => {
-      const req = get({ host: '127.0.0.1', port, path: target, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve(judged(res.statusCode ?? 0, Buffer.concat(chunks), expected)));
-        // After 'end' this changes nothing; before it, the connection was cut mid-body.
-        res.on('close', () => resolve(Buffer.concat(chunks).includes(CANARY) ? 'leak' : 'cut'));
-        res.on('error', () => {});
-      });
-      req.setTimeout(HUNG_MS, () => {
-        req.destroy();
-        resolve('hung');
-      });
-      req.on('error', () => resolve('cut'));
-    });
+  // A page with live reload carries the script after the file's bytes.
+  const once = () => requestRaced({ port, path: target, agent, expected, canary: CANARY, hungMs: HUNG_MS, acceptSuffix: true });
   const client = async () => {
     while (!stopped()) {
       const word = await once();
