@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
@@ -63,11 +63,13 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   // Our own sockets: bodies go out in slices where TCP paces (write-slices.ts). An
   // HTTP/2 stream shares its session's socket, whose tuning is not a response's to touch.
   const slice = systemWriteSlice();
+  const upgrades = new WeakMap<IncomingMessage, { socket: Duplex; head: Buffer }>();
   const handler = buildHandler(resolved, {
     endBody:
       slice === Infinity
         ? (res, body) => res.end(body)
         : (res, body) => (isHttp2(res) ? res.end(body) : endWithSlices(res, body, slice)),
+    upgradeOf: (req) => upgrades.get(req),
   });
 
   const server = createTransport(credentials, useHttp2);
@@ -97,11 +99,27 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   const log = resolved.quiet
     ? undefined
     : emitRequests(resolved.emit, (req) => resolved.watch && (req.url ?? '').startsWith(LIVERELOAD_PREFIX));
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     log?.(req, res);
     if (hasUndeterminedLength(req)) return refuseFraming(res);
     handler(req, res);
-  });
+  };
+  server.on('request', onRequest);
+  // HTTP/1.1 Upgrade (WebSocket), listened to only when a proxy route may tunnel it: without a
+  // listener node answers Upgrade requests as plain ones. The request runs the pipeline like any
+  // other (Host check, auth) on a response of its own; the proxy stage takes the socket for a
+  // tunnel, and any other answer closes the connection after it.
+  if (resolved.proxy.some((route) => route.ws)) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      upgrades.set(req, { socket, head });
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.once('finish', () => socket.end());
+      socket.on('error', () => socket.destroy());
+      onRequest(req, res);
+    });
+  }
   // Node hands CONNECT to 'connect' listeners, not to 'request', and drops the
   // connection without a word when there are none. A file server tunnels
   // nothing: answer 405 as the method stage does for every other method.

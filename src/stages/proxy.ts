@@ -1,0 +1,312 @@
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
+import { fail, htmlEntity } from '../respond.js';
+import { decodeBody } from '../proxy/decode.js';
+import { requestHeadersForBackend, responseHeadersForClient, switchingProtocolsHead } from '../proxy/headers.js';
+import { rewriteForClient } from '../proxy/rewrite.js';
+import { matchProxyRoute, type CompiledRoute, type ProxyMatch } from '../proxy/route.js';
+import { LIVERELOAD_PREFIX } from './livereload.js';
+
+/** A connection the server handed over after an HTTP/1.1 Upgrade request: the socket and the bytes read past the head. */
+export interface UpgradedConnection {
+  socket: Duplex;
+  head: Buffer;
+}
+
+export interface ProxyStageDeps {
+  /** `--auth`: proxied paths are behind it too. */
+  auth: Stage | undefined;
+  /** With live reload: puts the script into a page (the live-reload stage's own injection). */
+  inject: Stage | undefined;
+  /** The connection of a request that came as an HTTP/1.1 Upgrade (server.ts), or undefined. */
+  upgradeOf: ((req: IncomingMessage) => UpgradedConnection | undefined) | undefined;
+}
+
+export interface ProxyStage extends Stage {
+  /** Cut open WebSocket tunnels and idle backend connections (the server is closing). */
+  close(): void;
+}
+
+/**
+ * The largest backend page held to put the live-reload script in, before and after decoding.
+ * Larger pages go out as they come, without it.
+ */
+const MAX_INJECTED_PAGE = 8 * 1024 * 1024;
+
+/**
+ * `--proxy`: requests under a prefix go to a backend (Flask, Django, an API), streamed both ways
+ * with backpressure, any method. A route-like stage: after the Host check and CORS preflights,
+ * before the method stage (a backend takes POST and the rest), with `--auth` checked first as
+ * for files. A prefix escape (`/api/../x`) is 400; a backend down is 502 and one warning; no
+ * response headers within the route's timeout is 504; a backend that dies mid-body cuts the
+ * client's connection, never passing a short body off as complete. HTTP/2 clients are proxied
+ * to HTTP/1.1 backends; HTTP/1.1 WebSocket upgrades are tunnelled.
+ */
+export function createProxyStage(services: Services, deps: ProxyStageDeps): ProxyStage {
+  const { options } = services;
+  const routes = options.proxy;
+  // Connections to backends are kept for the next request: a new TCP handshake per request
+  // would double the proxy's share of a small request's latency.
+  const httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 64 });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 64 });
+  const tunnels = new Set<Duplex>();
+  // One warning per backend while it stays down; a backend that answers again is warned about anew.
+  const warned = new Set<string>();
+  const warnOnce = (route: CompiledRoute, code: 'proxy-backend-down' | 'proxy-backend-timeout', message: string) => {
+    if (warned.has(route.origin)) return;
+    warned.add(route.origin);
+    options.emit({ type: 'warning', code, from: 'server', message });
+  };
+
+  function proxy(ctx: RequestContext): StageResult | Promise<StageResult> {
+    const url = ctx.req.url ?? '';
+    if (options.watch && url.startsWith(LIVERELOAD_PREFIX)) return;
+    const match = matchProxyRoute(routes, url);
+    if (match === undefined) return;
+    if (match === 'refused') return fail(ctx, 400);
+    if (deps.auth !== undefined && deps.auth(ctx) === HANDLED) return HANDLED;
+    const upgraded = deps.upgradeOf?.(ctx.req);
+    if (upgraded !== undefined && match.route.ws && isWebSocketHandshake(ctx)) return tunnel(ctx, match, upgraded);
+    return forward(ctx, match);
+  }
+
+  function backendRequest(ctx: RequestContext, match: ProxyMatch, upgrade: string | undefined): ClientRequest {
+    const { req } = ctx;
+    const route = match.route;
+    const authority = req.headers.host ?? headerText(req.headers[':authority']);
+    const headers = requestHeadersForBackend(req.rawHeaders, {
+      clientAddress: req.socket?.remoteAddress,
+      authority,
+      proto: isEncrypted(req) ? 'https' : 'http',
+      backendHost: route.changeOrigin ? route.host : undefined,
+      upgrade,
+    });
+    const secure = route.protocol === 'https:';
+    return (secure ? httpsRequest : httpRequest)({
+      protocol: route.protocol,
+      // URL keeps an IPv6 literal's brackets; the socket wants the address.
+      hostname: route.target.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: route.target.port === '' ? (secure ? 443 : 80) : Number(route.target.port),
+      method: ctx.method,
+      path: match.path,
+      headers,
+      // A tunnel owns its connection: it never goes back to a pool.
+      agent: upgrade !== undefined ? false : secure ? httpsAgent : httpAgent,
+      // Our server keeps its own limits on the response head (node:http's 16 KiB).
+    });
+  }
+
+  /** Wait for the backend's response head; settle 502/504 when none comes. */
+  function awaitHead(ctx: RequestContext, match: ProxyMatch, request: ClientRequest, onHead: (settle: () => void) => void): Promise<StageResult> {
+    const route = match.route;
+    return new Promise<StageResult>((resolve) => {
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        clearTimeout(timer);
+      };
+      const refuse = (status: 502 | 504, explanation: string) => {
+        if (settled) return;
+        settle();
+        request.destroy();
+        fail(ctx, status, explanation);
+        resolve(undefined); // the finishing stages write the page
+      };
+      const timer = setTimeout(() => {
+        const seconds = route.timeoutMs / 1000;
+        warnOnce(route, 'proxy-backend-timeout', `the backend ${route.target.href} for ${route.prefix} sent no response headers within ${seconds} s; answering 504`);
+        refuse(504, `The backend ${code(route.target.href)} did not answer within ${seconds} seconds.`);
+      }, route.timeoutMs);
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) return;
+        warnOnce(route, 'proxy-backend-down', `cannot reach the backend ${route.target.href} for ${route.prefix} (${error.code ?? error.message}); answering 502 until it answers`);
+        refuse(502, `The backend ${code(route.target.href)} could not be reached: is it running?`);
+      });
+      // The client left before the backend answered: nothing to wait for.
+      ctx.res.once('close', () => {
+        if (!settled) {
+          settle();
+          request.destroy();
+          resolve(HANDLED);
+        }
+      });
+      onHead(() => {
+        settle();
+        warned.delete(route.origin);
+        resolve(HANDLED);
+      });
+    });
+  }
+
+  function forward(ctx: RequestContext, match: ProxyMatch): Promise<StageResult> {
+    const { req, res } = ctx;
+    const request = backendRequest(ctx, match, undefined);
+    // The body streams as it comes: backpressure from the backend pauses the client. A request
+    // that came as an Upgrade (to a route without `ws`) has no body: what follows is not HTTP.
+    if (deps.upgradeOf?.(req) !== undefined) request.end();
+    else req.pipe(request);
+    req.once('error', () => request.destroy());
+    const done = awaitHead(ctx, match, request, (settle) => {
+      request.once('response', (response: IncomingMessage) => {
+        settle();
+        relay(ctx, match.route, response);
+      });
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) request.destroy();
+    });
+    return done;
+  }
+
+  function relay(ctx: RequestContext, route: CompiledRoute, response: IncomingMessage): void {
+    const { res } = ctx;
+    const status = response.statusCode ?? 502;
+    const headers = responseHeadersForClient(response.rawHeaders);
+    if (route.changeOrigin) rewriteForClient(headers, route.origin, clientOrigin(ctx));
+    // --cors: on the backend's answers too, unless it says otherwise itself.
+    for (const [name, value] of Object.entries(ctx.headers)) if (!(name in headers)) headers[name] = value;
+    const userHeaders = services.userHeaders?.forPath((ctx.req.url ?? '').split('?', 1)[0]!);
+    for (const field of userHeaders ?? []) headers[field.name.toLowerCase()] = field.value;
+    if (deps.inject !== undefined && isPage(headers) && (status === 200 || status >= 400)) {
+      if (ctx.method === 'HEAD') {
+        // A GET gets the page with the script in: its length and validators are not these.
+        for (const name of ['content-length', 'etag', 'last-modified']) delete headers[name];
+      } else if (ctx.method === 'GET' && !(Number(headers['content-length']) > MAX_INJECTED_PAGE)) {
+        void relayPage(ctx, status, headers, response);
+        return;
+      }
+    }
+    res.writeHead(status, headers);
+    stream(response, res);
+  }
+
+  /** A backend's HTML page with the live-reload script in it: held (bounded), decoded, injected. */
+  async function relayPage(ctx: RequestContext, status: number, headers: OutgoingHttpHeaders, response: IncomingMessage): Promise<void> {
+    const { res } = ctx;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of response) {
+        chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size > MAX_INJECTED_PAGE) {
+          // Too large to hold: what came so far, then the rest as it comes.
+          res.writeHead(status, headers);
+          for (const held of chunks) res.write(held);
+          stream(response, res);
+          return;
+        }
+      }
+    } catch {
+      res.destroy(); // the backend died mid-page
+      return;
+    }
+    const raw = Buffer.concat(chunks, size);
+    const decoded = await decodeBody(raw, headerText(headers['content-encoding']), MAX_INJECTED_PAGE);
+    if (res.destroyed) return;
+    let body: Buffer = raw;
+    if (decoded !== undefined) {
+      ctx.status = status;
+      ctx.entity = { ...htmlEntity(decoded), contentType: String(headers['content-type']) };
+      try {
+        await deps.inject!(ctx);
+      } catch {
+        // A page we cannot put the script in goes out as it is.
+      }
+      const injected = ctx.entity?.body;
+      if (injected !== undefined && injected !== decoded) {
+        body = injected;
+        // The bytes are ours now: no coding, a new length, and validators of the backend's bytes no more.
+        for (const name of ['content-encoding', 'etag', 'last-modified']) delete headers[name];
+      }
+    }
+    headers['content-length'] = body.length;
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  function tunnel(ctx: RequestContext, match: ProxyMatch, client: UpgradedConnection): Promise<StageResult> {
+    const request = backendRequest(ctx, match, headerText(ctx.req.headers.upgrade));
+    request.end();
+    return awaitHead(ctx, match, request, (settle) => {
+      // The backend would not switch: its answer goes to the client like any other.
+      request.once('response', (response: IncomingMessage) => {
+        settle();
+        relay(ctx, match.route, response);
+      });
+      request.once('upgrade', (response: IncomingMessage, backend: Socket, backendHead: Buffer) => {
+        settle();
+        const { socket } = client;
+        // Both sides close together: an error or an end on one is the end of the other.
+        const close = () => {
+          socket.destroy();
+          backend.destroy();
+          tunnels.delete(socket);
+        };
+        if (socket.destroyed) return close();
+        // The response object the server made for this request is not used from here on.
+        ctx.res.detachSocket(socket as Socket);
+        tunnels.add(socket);
+        socket.on('error', close).on('close', close);
+        backend.on('error', close).on('close', close);
+        backend.setNoDelay(true);
+        socket.write(switchingProtocolsHead(responseHeadersForClient(response.rawHeaders, true)));
+        if (backendHead.length > 0) socket.write(backendHead);
+        if (client.head.length > 0) backend.write(client.head);
+        socket.pipe(backend).pipe(socket);
+      });
+    });
+  }
+
+  return Object.assign(proxy, {
+    close(): void {
+      for (const socket of tunnels) socket.destroy();
+      tunnels.clear();
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  });
+}
+
+/**
+ * Backend to client, with backpressure both ways. A backend that dies mid-body makes the
+ * pipeline fail, and the client's connection (or HTTP/2 stream) is cut rather than ended: a
+ * short body must never look complete.
+ */
+function stream(response: IncomingMessage, res: RequestContext['res']): void {
+  pipeline(response, res).catch(() => {
+    res.destroy();
+    response.destroy();
+  });
+}
+
+function isWebSocketHandshake(ctx: RequestContext): boolean {
+  return ctx.method === 'GET' && /(?:^|,)\s*websocket\s*(?:,|$)/i.test(headerText(ctx.req.headers.upgrade) ?? '');
+}
+
+function isPage(headers: OutgoingHttpHeaders): boolean {
+  return /^\s*text\/html\b/i.test(headerText(headers['content-type']) ?? '');
+}
+
+function isEncrypted(req: IncomingMessage): boolean {
+  return (req.socket as Socket & { encrypted?: boolean } | undefined)?.encrypted === true || req.httpVersionMajor === 2;
+}
+
+/** The origin the client used: where a rewritten Location must send it back to. */
+function clientOrigin(ctx: RequestContext): string {
+  const authority = ctx.req.headers.host ?? headerText(ctx.req.headers[':authority']) ?? 'localhost';
+  return `${isEncrypted(ctx.req) ? 'https' : 'http'}://${authority}`;
+}
+
+function headerText(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.join(', ') : String(value);
+}
+
+function code(text: string): string {
+  return `<code>${text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</code>`;
+}
