@@ -85,6 +85,8 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
       backendHost: route.changeOrigin ? route.host : undefined,
       upgrade,
     });
+    // With --auth, Authorization carries serve-dir's own password: it is not the backend's to see.
+    if (deps.auth !== undefined) delete headers['authorization'];
     const secure = route.protocol === 'https:';
     return (secure ? httpsRequest : httpRequest)({
       protocol: route.protocol,

@@ -18,6 +18,8 @@ export interface Backend {
   origin: string;
   /** Requests seen, in order: method, url, headers as raw pairs. */
   seen: Array<{ method: string; url: string; raw: string[] }>;
+  /** The backend's side of each WebSocket, in order of opening. */
+  websockets: Socket[];
   /** Open event streams; `send` writes one event to each. */
   /** `nextOpen()` resolves when the next event stream opens; `send` writes one event to each open stream. */
   sse: { nextOpen(): Promise<void>; send(data: string): void };
@@ -32,6 +34,7 @@ export async function startBackend(): Promise<Backend> {
   const streams = new Set<ServerResponse>();
   let opened: (() => void) | undefined;
   const held = new Set<ServerResponse>();
+  const websockets: Socket[] = [];
   const server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', raw: [...req.rawHeaders] });
     route(req, res);
@@ -152,10 +155,11 @@ export async function startBackend(): Promise<Backend> {
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', raw: [...req.rawHeaders] });
     const key = req.headers['sec-websocket-key'];
-    if (req.url?.startsWith('/ws/refuse') || typeof key !== 'string') {
+    if (req.url?.includes('/ws/refuse') || typeof key !== 'string') {
       socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 7\r\nConnection: close\r\n\r\nrefused');
       return;
     }
+    websockets.push(socket);
     socket.write(
       'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
         `Sec-WebSocket-Accept: ${websocketAccept(key)}\r\nX-Backend: echo\r\n\r\n`,
@@ -172,6 +176,7 @@ export async function startBackend(): Promise<Backend> {
       }
     });
     socket.on('error', () => {});
+    socket.on('end', () => socket.end());
   });
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -181,6 +186,7 @@ export async function startBackend(): Promise<Backend> {
     port,
     origin: `http://127.0.0.1:${port}`,
     seen,
+    websockets,
     sse: {
       nextOpen: () => new Promise<void>((resolve) => (opened = resolve)),
       send(data: string) {
@@ -190,6 +196,7 @@ export async function startBackend(): Promise<Backend> {
     close: async () => {
       for (const res of held) res.destroy();
       for (const res of streams) res.destroy();
+      for (const socket of websockets) socket.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,0 +1,267 @@
+/**
+ * The proxy where exact bytes matter: request framing (smuggling), hop-by-hop request
+ * fields, --auth / --cors / the Host check in front of proxied paths, live reload in a
+ * backend's pages, and WebSocket tunnels (HTTP/1.1, and HTTP/1.1 over TLS beside HTTP/2).
+ */
+import { connect as http2Connect } from 'node:http2';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCertificate } from '../../src/tls/certificate.js';
+import type { RunningServer } from '../../src/index.js';
+import { cleanup, exchange, onCleanup, parseResponse, request, serveDirectory, tempDir, writeTree } from '../helpers/server.js';
+import { openWebSocket, PAGE, startBackend, tcp, websocketAccept, type Backend } from './backend.js';
+
+const { cert, key } = generateCertificate({ names: ['localhost', '127.0.0.1', '::1'] });
+
+let backend: Backend;
+let root: string;
+
+beforeAll(async () => {
+  backend = await startBackend();
+  root = await tempDir();
+  await writeTree(root, { 'index.html': '<!doctype html><title>static</title><body>static</body>' });
+});
+afterAll(async () => {
+  await cleanup();
+  await backend.close();
+});
+
+function lastSeen() {
+  return backend.seen[backend.seen.length - 1]!;
+}
+
+function names(raw: string[]): string[] {
+  return raw.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+}
+
+function valueOf(raw: string[], name: string): string[] {
+  return raw.flatMap((item, i) => (i % 2 === 0 && item.toLowerCase() === name ? [raw[i + 1]!] : []));
+}
+
+describe('request framing and hop-by-hop fields (HTTP/1.1, raw bytes)', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await serveDirectory(root, { proxy: { '/api': backend.origin } });
+  });
+
+  it('strips Connection, the fields it names, Keep-Alive, TE, Upgrade and Proxy-* before the backend', async () => {
+    const reply = await request(server.port, '/api/echo', {
+      headers: {
+        'X-Client-Secret': 'hop only',
+        'Keep-Alive': '300',
+        TE: 'trailers',
+        Upgrade: 'h2c',
+        'Proxy-Authorization': 'Basic cHJveHk6cHc=',
+        'Proxy-Connection': 'keep-alive',
+        'X-Kept': 'yes',
+      },
+      hostHeader: `localhost:${server.port}`,
+    });
+    // `request` sends Connection: close; this one names a field too.
+    expect(reply.status).toBe(200);
+    const seen = JSON.parse(reply.text) as { raw: string[] };
+    const got = names(seen.raw);
+    expect(got).toContain('x-kept');
+    for (const name of ['keep-alive', 'te', 'upgrade', 'proxy-authorization', 'proxy-connection']) expect(got).not.toContain(name);
+    expect(valueOf(seen.raw, 'connection').join()).not.toMatch(/close|secret/i);
+  });
+
+  it('a Connection field naming a header removes it', async () => {
+    const bytes = await exchange(
+      server.port,
+      `GET /api/echo HTTP/1.1\r\nHost: localhost\r\nConnection: close, X-Named\r\nX-Named: 1\r\n\r\n`,
+    );
+    const seen = JSON.parse(parseResponse(bytes).text) as { raw: string[] };
+    expect(names(seen.raw)).not.toContain('x-named');
+  });
+
+  it('Content-Length with Transfer-Encoding is refused before the backend (400)', async () => {
+    const count = backend.seen.length;
+    const reply = parseResponse(
+      await exchange(server.port, 'POST /api/upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /api/smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n'),
+    );
+    expect(reply.status).toBe(400);
+    expect(backend.seen.length).toBe(count);
+  });
+
+  it.each([
+    ['a coding that is not chunked last', 'Transfer-Encoding: chunked, gzip'],
+    ['two different lengths', 'Content-Length: 5\r\nContent-Length: 6'],
+  ])('%s is refused (400) and never reaches the backend', async (_, fields) => {
+    const count = backend.seen.length;
+    const reply = parseResponse(await exchange(server.port, `POST /api/upload HTTP/1.1\r\nHost: localhost\r\n${fields}\r\nConnection: close\r\n\r\nhello`));
+    expect(reply.status).toBe(400);
+    expect(backend.seen.length).toBe(count);
+  });
+
+  it('a chunked upload reaches the backend whole, framed once: never Content-Length with Transfer-Encoding', async () => {
+    const reply = parseResponse(
+      await exchange(server.port, 'POST /api/upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'),
+    );
+    expect(JSON.parse(reply.text)).toMatchObject({ bytes: 11 });
+    const seen = lastSeen();
+    expect(seen.url).toBe('/api/upload');
+    const framing = names(seen.raw).filter((name) => name === 'content-length' || name === 'transfer-encoding');
+    expect(framing).toEqual(['transfer-encoding']);
+  });
+});
+
+describe('--auth, --cors and the Host check apply to proxied paths', () => {
+  let server: RunningServer;
+  const credentials = `Basic ${Buffer.from('me:pw').toString('base64')}`;
+  beforeAll(async () => {
+    server = await serveDirectory(root, { proxy: { '/api': backend.origin }, auth: 'me:pw', cors: true });
+  });
+
+  it('no credentials: 401 from us, nothing to the backend; with them, the backend answers (without our password)', async () => {
+    const count = backend.seen.length;
+    const refused = await request(server.port, '/api/echo');
+    expect(refused.status).toBe(401);
+    expect(backend.seen.length).toBe(count);
+    const allowed = await request(server.port, '/api/echo', { headers: { Authorization: credentials } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers['access-control-allow-origin']).toBe('*');
+    expect(names((JSON.parse(allowed.text) as { raw: string[] }).raw)).not.toContain('authorization');
+  });
+
+  it('a CORS preflight is answered here (204), without credentials', async () => {
+    const count = backend.seen.length;
+    const reply = await request(server.port, '/api/echo', {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'POST' },
+    });
+    expect(reply.status).toBe(204);
+    expect(backend.seen.length).toBe(count);
+  });
+
+  it('a foreign Host is refused (403) before the backend: the DNS-rebinding defence', async () => {
+    const count = backend.seen.length;
+    const reply = await request(server.port, '/api/echo', { hostHeader: 'evil.example', headers: { Authorization: credentials } });
+    expect(reply.status).toBe(403);
+    expect(backend.seen.length).toBe(count);
+  });
+
+  it('a WebSocket upgrade without credentials is 401 and the connection closes', async () => {
+    const socket = await tcp(server.port);
+    onCleanup(() => void socket.destroy());
+    const ws = await openWebSocket(socket, '/api/ws/echo');
+    expect(ws.status).toBe(401);
+    await new Promise((resolve) => socket.once('close', resolve));
+  });
+});
+
+describe('live reload in the backend pages', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await serveDirectory(root, { proxy: { '/api': backend.origin }, watch: true });
+    await server.handler.ready;
+  });
+
+  it.each([['gzip', '/api/page.gz'], ['brotli', '/api/page.br']])('%s page: decoded, script injected, length new, other fields kept', async (_, path) => {
+    const reply = await request(server.port, path, { headers: { 'Accept-Encoding': 'gzip, br' } });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-encoding']).toBeUndefined();
+    expect(reply.headers['etag']).toBeUndefined();
+    expect(reply.headers['x-app']).toBe('kept');
+    expect(Number(reply.headers['content-length'])).toBe(reply.body.length);
+    expect(reply.text).toMatch(/<h1>from the app<\/h1><script src="\/__serve-dir\/client\.js"[^>]*><\/script><\/body>/);
+    expect(reply.text.replace(/<script[^>]*><\/script>/, '')).toBe(PAGE);
+  });
+
+  it('a HEAD of a page says no length nor validators of the page without the script', async () => {
+    const reply = await request(server.port, '/api/page.gz', { method: 'HEAD' });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-length']).toBeUndefined();
+    expect(reply.headers['etag']).toBeUndefined();
+  });
+
+  it('the live-reload script itself is ours, not the backend\'s, even under a proxied prefix', async () => {
+    const reply = await request(server.port, '/__serve-dir/client.js');
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toMatch(/javascript/);
+  });
+});
+
+describe('WebSocket tunnels', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await serveDirectory(root, { proxy: { '/api': backend.origin } });
+  });
+
+  async function open(path: string) {
+    const socket = await tcp(server.port);
+    onCleanup(() => void socket.destroy());
+    return openWebSocket(socket, path);
+  }
+
+  it('tunnels an HTTP/1.1 upgrade: 101 with the backend fields, then frames both ways', async () => {
+    const ws = await open('/api/ws/echo');
+    expect(ws.status).toBe(101);
+    expect(ws.headers).toMatch(/^X-Backend: echo$/im);
+    expect(ws.headers.toLowerCase()).toContain(`sec-websocket-accept: ${websocketAccept(Buffer.from('0123456789abcdef').toString('base64'))}`.toLowerCase());
+    ws.send('hello');
+    expect(await ws.next()).toBe('hello');
+    const large = 'x'.repeat(200_000);
+    ws.send(large);
+    expect(await ws.next()).toBe(large);
+    const seen = [...backend.seen].reverse().find((item) => item.url === '/api/ws/echo')!;
+    expect(valueOf(seen.raw, 'upgrade')).toEqual(['websocket']);
+  });
+
+  it('a backend that will not switch protocols: its answer goes to the client', async () => {
+    const ws = await open('/api/ws/refuse');
+    expect(ws.status).toBe(403);
+  });
+
+  it('an upgrade outside the proxied prefixes gets the static answer, and the connection closes after it', async () => {
+    const socket = await tcp(server.port);
+    onCleanup(() => void socket.destroy());
+    const ws = await openWebSocket(socket, '/index.html');
+    expect(ws.status).toBe(200);
+    await new Promise((resolve) => socket.once('close', resolve));
+  });
+
+  it('the client leaving closes the backend side too; closing the server cuts open tunnels', async () => {
+    const first = await open('/api/ws/echo');
+    first.send('ping');
+    await first.next();
+    const backendSide = backend.websockets[backend.websockets.length - 1]!;
+    const backendClosed = new Promise((resolve) => backendSide.once('close', resolve));
+    first.socket.destroy();
+    await backendClosed;
+
+    const second = await open('/api/ws/echo');
+    second.send('ping');
+    await second.next();
+    const closed = new Promise((resolve) => second.socket.once('close', resolve));
+    await server.close(5000);
+    await closed;
+  });
+});
+
+describe('WebSocket beside HTTP/2 (TLS)', () => {
+  it('HTTP/2 offers no extended CONNECT (RFC 8441): browsers open WebSockets over HTTP/1.1, which is tunnelled', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'cert.pem'), cert);
+    await writeFile(join(dir, 'key.pem'), key);
+    const server = await serveDirectory(root, { proxy: { '/api': backend.origin }, tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem') });
+    const session = http2Connect(`https://localhost:${server.port}`, { ca: cert });
+    onCleanup(() => void session.destroy());
+    const settings = await new Promise<{ enableConnectProtocol?: boolean }>((resolve) => session.once('remoteSettings', resolve));
+    expect(settings.enableConnectProtocol ?? false).toBe(false);
+
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const tls = tlsConnect({ host: '127.0.0.1', servername: 'localhost', port: server.port, ca: cert, ALPNProtocols: ['http/1.1'] }, () => resolve(tls));
+      tls.once('error', reject);
+    });
+    onCleanup(() => void socket.destroy());
+    const ws = await openWebSocket(socket, '/api/ws/echo');
+    expect(ws.status).toBe(101);
+    ws.send('over tls');
+    expect(await ws.next()).toBe('over tls');
+  });
+});
+
