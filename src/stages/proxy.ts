@@ -118,11 +118,17 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
         fail(ctx, status, explanation);
         resolve(undefined); // the finishing stages write the page
       };
-      const timer = setTimeout(() => {
-        const seconds = route.timeoutMs / 1000;
-        warnOnce(route, 'proxy-backend-timeout', `the backend ${route.target.href} for ${route.prefix} sent no response headers within ${seconds} s; answering 504`);
-        refuse(504, `The backend ${code(route.target.href)} did not answer within ${seconds} seconds.`);
-      }, route.timeoutMs);
+      // Counted from the end of the request's body: an upload takes the time it takes (the
+      // server's own request timeout bounds it), the backend's thinking does not.
+      let timer: NodeJS.Timeout | undefined;
+      request.once('finish', () => {
+        if (settled) return;
+        timer = setTimeout(() => {
+          const seconds = route.timeoutMs / 1000;
+          warnOnce(route, 'proxy-backend-timeout', `the backend ${route.target.href} for ${route.prefix} sent no response headers within ${seconds} s; answering 504`);
+          refuse(504, `The backend ${code(route.target.href)} did not answer within ${seconds} seconds.`);
+        }, route.timeoutMs);
+      });
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (settled) return;
         warnOnce(route, 'proxy-backend-down', `cannot reach the backend ${route.target.href} for ${route.prefix} (${error.code ?? error.message}); answering 502 until it answers`);
@@ -164,7 +170,20 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
     return done;
   }
 
+  /**
+   * The backend's answer to the client. Anything it sends that our side cannot write (a field
+   * HTTP/2 refuses, a status out of range) cuts this response, never the server.
+   */
   function relay(ctx: RequestContext, route: CompiledRoute, response: IncomingMessage): void {
+    try {
+      relayHead(ctx, route, response);
+    } catch {
+      ctx.res.destroy();
+      response.destroy();
+    }
+  }
+
+  function relayHead(ctx: RequestContext, route: CompiledRoute, response: IncomingMessage): void {
     const { res } = ctx;
     const status = response.statusCode ?? 502;
     const headers = responseHeadersForClient(response.rawHeaders);
@@ -178,7 +197,10 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
         // A GET gets the page with the script in: its length and validators are not these.
         for (const name of ['content-length', 'etag', 'last-modified']) delete headers[name];
       } else if (ctx.method === 'GET' && !(Number(headers['content-length']) > MAX_INJECTED_PAGE)) {
-        void relayPage(ctx, status, headers, response);
+        relayPage(ctx, status, headers, response).catch(() => {
+          res.destroy();
+          response.destroy();
+        });
         return;
       }
     }
