@@ -9,6 +9,7 @@ import { endWithSlices, systemWriteSlice } from './write-slices.js';
 import { emitRequests, listeningEvent } from './events.js';
 import { resolveOptions, UsageError, type Options, type ResolvedOptions } from './options.js';
 import { LIVERELOAD_PREFIX } from './stages/livereload.js';
+import type { UpgradedConnection } from './stages/proxy.js';
 import { ALLOW } from './stages/method.js';
 import { serverCredentials, type ServerCredentials } from './tls/wiring.js';
 
@@ -63,7 +64,7 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   // Our own sockets: bodies go out in slices where TCP paces (write-slices.ts). An
   // HTTP/2 stream shares its session's socket, whose tuning is not a response's to touch.
   const slice = systemWriteSlice();
-  const upgrades = new WeakMap<IncomingMessage, { socket: Duplex; head: Buffer }>();
+  const upgrades = new WeakMap<IncomingMessage, UpgradedConnection>();
   const handler = buildHandler(resolved, {
     endBody:
       slice === Infinity
@@ -109,9 +110,10 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   // listener node answers Upgrade requests as plain ones. The request runs the pipeline like any
   // other (Host check, auth) on a response of its own; the proxy stage takes the socket for a
   // tunnel, and any other answer closes the connection after it.
-  if (resolved.proxy.some((route) => route.ws)) {
+  const tunnels = resolved.proxy.some((route) => route.ws);
+  if (tunnels) {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      upgrades.set(req, { socket, head });
+      upgrades.set(req, { via: 'upgrade', socket, head });
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
       res.assignSocket(socket as Socket);
@@ -119,6 +121,8 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
       socket.on('error', () => socket.destroy());
       onRequest(req, res);
     });
+    // HTTP/2: WebSocket by extended CONNECT (RFC 8441), announced once the session is set up.
+    if (useHttp2) (server as Http2SecureServer).on('session', (session: ServerHttp2Session) => session.settings({ enableConnectProtocol: true }));
   }
   // Node hands CONNECT to 'connect' listeners, not to 'request', and drops the
   // connection without a word when there are none. A file server tunnels
@@ -129,6 +133,10 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     // HTTP/1 request line may say "HTTP/2.0" and still come with a bare socket.
     if ('writeHead' in socket) {
       const res = socket;
+      if (tunnels && req.headers[':protocol'] === 'websocket') {
+        upgrades.set(req, { via: 'connect', socket: (res as unknown as { stream: Duplex }).stream, head: Buffer.alloc(0) });
+        return onRequest(req, res);
+      }
       res.writeHead(405, { allow: ALLOW, 'content-length': 0 });
       return void res.end();
     }

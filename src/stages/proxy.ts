@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
@@ -12,7 +13,15 @@ import { LIVERELOAD_PREFIX } from './livereload.js';
 
 /** A connection the server handed over after an HTTP/1.1 Upgrade request: the socket and the bytes read past the head. */
 export interface UpgradedConnection {
+  /**
+   * How the client asked for a WebSocket: an HTTP/1.1 Upgrade (RFC 6455 §4), answered with a
+   * 101 on the socket; or HTTP/2's extended CONNECT (RFC 8441), answered with a 200 on the
+   * request's stream, which then carries the frames.
+   */
+  via: 'upgrade' | 'connect';
+  /** The TCP (or TLS) socket, or the HTTP/2 stream. */
   socket: Duplex;
+  /** Bytes the client sent past the request's head (HTTP/1.1 only). */
   head: Buffer;
 }
 
@@ -69,11 +78,11 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
     if (match === 'refused') return fail(ctx, 400);
     if (deps.auth !== undefined && deps.auth(ctx) === HANDLED) return HANDLED;
     const upgraded = deps.upgradeOf?.(ctx.req);
-    if (upgraded !== undefined && match.route.ws && isWebSocketHandshake(ctx)) return tunnel(ctx, match, upgraded);
+    if (upgraded !== undefined && match.route.ws && isWebSocketHandshake(ctx, upgraded)) return tunnel(ctx, match, upgraded);
     return forward(ctx, match);
   }
 
-  function backendRequest(ctx: RequestContext, match: ProxyMatch, upgrade: string | undefined): ClientRequest {
+  function backendRequest(ctx: RequestContext, match: ProxyMatch, upgrade: string | undefined, websocketKey?: string): ClientRequest {
     const { req } = ctx;
     const route = match.route;
     const authority = req.headers.host ?? headerText(req.headers[':authority']);
@@ -86,13 +95,14 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
     });
     // With --auth, Authorization carries serve-dir's own password: it is not the backend's to see.
     if (deps.auth !== undefined) delete headers['authorization'];
+    if (websocketKey !== undefined) headers['sec-websocket-key'] = websocketKey;
     const secure = route.protocol === 'https:';
     return (secure ? httpsRequest : httpRequest)({
       protocol: route.protocol,
       // URL keeps an IPv6 literal's brackets; the socket wants the address.
       hostname: route.target.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: route.target.port === '' ? (secure ? 443 : 80) : Number(route.target.port),
-      method: ctx.method,
+      method: upgrade !== undefined ? 'GET' : ctx.method,
       path: match.path,
       headers,
       // A tunnel owns its connection: it never goes back to a pool.
@@ -253,7 +263,10 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
   }
 
   function tunnel(ctx: RequestContext, match: ProxyMatch, client: UpgradedConnection): Promise<StageResult> {
-    const request = backendRequest(ctx, match, headerText(ctx.req.headers.upgrade));
+    // The backend speaks HTTP/1.1: an extended CONNECT becomes the GET with Upgrade it stands for
+    // (RFC 8441 §5), with a key of our own, as HTTP/2 clients send none.
+    const extended = client.via === 'connect';
+    const request = backendRequest(ctx, match, extended ? 'websocket' : headerText(ctx.req.headers.upgrade), extended ? randomBytes(16).toString('base64') : undefined);
     request.end();
     return awaitHead(ctx, match, request, (settle) => {
       // The backend would not switch: its answer goes to the client like any other.
@@ -271,13 +284,22 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
           tunnels.delete(socket);
         };
         if (socket.destroyed) return close();
-        // The response object the server made for this request is not used from here on.
-        ctx.res.detachSocket(socket as Socket);
+        if (!extended) {
+          // The response object the server made for this request is not used from here on.
+          ctx.res.detachSocket(socket as Socket);
+        }
         tunnels.add(socket);
         socket.on('error', close).on('close', close);
         backend.on('error', close).on('close', close);
         backend.setNoDelay(true);
-        socket.write(switchingProtocolsHead(responseHeadersForClient(response.rawHeaders, true)));
+        if (extended) {
+          // RFC 8441 §5: 2xx accepts; Sec-WebSocket-Accept answers a key the client did not send.
+          const headers = responseHeadersForClient(response.rawHeaders);
+          delete headers['sec-websocket-accept'];
+          ctx.res.writeHead(200, headers);
+        } else {
+          socket.write(switchingProtocolsHead(responseHeadersForClient(response.rawHeaders, true)));
+        }
         if (backendHead.length > 0) socket.write(backendHead);
         if (client.head.length > 0) backend.write(client.head);
         socket.pipe(backend).pipe(socket);
@@ -333,7 +355,8 @@ function hasNoBody(req: IncomingMessage): boolean {
   return req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
 }
 
-function isWebSocketHandshake(ctx: RequestContext): boolean {
+function isWebSocketHandshake(ctx: RequestContext, connection: UpgradedConnection): boolean {
+  if (connection.via === 'connect') return ctx.method === 'CONNECT' && ctx.req.headers[':protocol'] === 'websocket';
   return ctx.method === 'GET' && /(?:^|,)\s*websocket\s*(?:,|$)/i.test(headerText(ctx.req.headers.upgrade) ?? '');
 }
 

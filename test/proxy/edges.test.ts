@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCertificate } from '../../src/tls/certificate.js';
 import type { RunningServer } from '../../src/index.js';
 import { cleanup, exchange, onCleanup, parseResponse, request, serveDirectory, tempDir, writeTree } from '../helpers/server.js';
-import { openWebSocket, PAGE, startBackend, tcp, websocketAccept, type Backend } from './backend.js';
+import { encodeFrame, openWebSocket, PAGE, readFrame, startBackend, tcp, websocketAccept, type Backend } from './backend.js';
 
 const { cert, key } = generateCertificate({ names: ['localhost', '127.0.0.1', '::1'] });
 
@@ -243,16 +243,63 @@ describe('WebSocket tunnels', () => {
 });
 
 describe('WebSocket beside HTTP/2 (TLS)', () => {
-  it('HTTP/2 offers no extended CONNECT (RFC 8441): browsers open WebSockets over HTTP/1.1, which is tunnelled', async () => {
+  let server: RunningServer;
+  beforeAll(async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'cert.pem'), cert);
     await writeFile(join(dir, 'key.pem'), key);
-    const server = await serveDirectory(root, { proxy: { '/api': backend.origin }, tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem') });
+    server = await serveDirectory(root, { proxy: { '/api': backend.origin }, tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem') });
+  });
+
+  it('over HTTP/2: extended CONNECT (RFC 8441) becomes an HTTP/1.1 upgrade to the backend, frames on the stream', async () => {
     const session = http2Connect(`https://localhost:${server.port}`, { ca: cert });
     onCleanup(() => void session.destroy());
-    const settings = await new Promise<{ enableConnectProtocol?: boolean }>((resolve) => session.once('remoteSettings', resolve));
-    expect(settings.enableConnectProtocol ?? false).toBe(false);
+    // The server announces it in a SETTINGS frame of its own, right after the first.
+    await new Promise<void>((resolve) => session.on('remoteSettings', (settings) => settings.enableConnectProtocol && resolve()));
+    const stream = session.request(
+      { ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/api/ws/echo', ':scheme': 'https', ':authority': `localhost:${server.port}`, 'sec-websocket-version': '13' },
+      { endStream: false },
+    );
+    const response = await new Promise<Record<string, unknown>>((resolve) => stream.once('response', resolve));
+    expect(response[':status']).toBe(200);
+    expect(response['x-backend']).toBe('echo');
+    expect(response['sec-websocket-accept']).toBeUndefined();
+    let buffered = Buffer.alloc(0);
+    const next = () =>
+      new Promise<string>((resolve) => {
+        const onData = (chunk: Buffer) => {
+          buffered = Buffer.concat([buffered, chunk]);
+          const frame = readFrame(buffered);
+          if (frame === undefined) return;
+          buffered = buffered.subarray(frame.length);
+          stream.off('data', onData);
+          resolve(frame.payload.toString());
+        };
+        stream.on('data', onData);
+      });
+    stream.write(encodeFrame(0x1, Buffer.from('over h2'), true));
+    expect(await next()).toBe('over h2');
+    const seen = [...backend.seen].reverse().find((item) => item.url === '/api/ws/echo')!;
+    expect(seen.method).toBe('GET');
+    expect(valueOf(seen.raw, 'sec-websocket-key')).toHaveLength(1);
+    // Closing the stream closes the backend's side.
+    const backendSide = backend.websockets[backend.websockets.length - 1]!;
+    const closed = new Promise((resolve) => backendSide.once('close', resolve));
+    stream.close();
+    await closed;
+  });
 
+  it('an extended CONNECT outside the proxied prefixes is 405, as any CONNECT', async () => {
+    const session = http2Connect(`https://localhost:${server.port}`, { ca: cert });
+    onCleanup(() => void session.destroy());
+    await new Promise<void>((resolve) => session.on('remoteSettings', (settings) => settings.enableConnectProtocol && resolve()));
+    const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/index.html', ':scheme': 'https', ':authority': `localhost:${server.port}` }, { endStream: false });
+    const response = await new Promise<Record<string, unknown>>((resolve) => stream.once('response', resolve));
+    expect(response[':status']).toBe(405);
+    stream.close();
+  });
+
+  it('over HTTP/1.1 on the same TLS port (ALPN http/1.1), the upgrade is tunnelled too', async () => {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const tls = tlsConnect({ host: '127.0.0.1', servername: 'localhost', port: server.port, ca: cert, ALPNProtocols: ['http/1.1'] }, () => resolve(tls));
       tls.once('error', reject);
@@ -264,4 +311,3 @@ describe('WebSocket beside HTTP/2 (TLS)', () => {
     expect(await ws.next()).toBe('over tls');
   });
 });
-
