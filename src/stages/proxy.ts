@@ -112,7 +112,13 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
   }
 
   /** Wait for the backend's response head; settle 502/504 when none comes. */
-  function awaitHead(ctx: RequestContext, match: ProxyMatch, request: ClientRequest, onHead: (settle: () => void) => void): Promise<StageResult> {
+  function awaitHead(
+    ctx: RequestContext,
+    match: ProxyMatch,
+    request: ClientRequest,
+    onHead: (settle: () => void) => void,
+    retry?: () => Promise<StageResult>,
+  ): Promise<StageResult> {
     const route = match.route;
     return new Promise<StageResult>((resolve) => {
       let settled = false;
@@ -140,6 +146,13 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
       });
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (settled) return;
+        // A kept connection the backend closed as we reused it (its idle timeout met our
+        // request on the wire): a request without a body is sent again, once, on a new one.
+        if (retry !== undefined && request.reusedSocket && error.code === 'ECONNRESET') {
+          settle();
+          resolve(retry());
+          return;
+        }
         warnOnce(route, 'proxy-backend-down', `cannot reach the backend ${route.target.href} for ${route.prefix} (${error.code ?? error.message}); answering 502 until it answers`);
         refuse(502, `The backend ${code(route.target.href)} could not be reached: is it running?`);
       });
@@ -159,20 +172,28 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
     });
   }
 
-  function forward(ctx: RequestContext, match: ProxyMatch): Promise<StageResult> {
+  function forward(ctx: RequestContext, match: ProxyMatch, retried = false): Promise<StageResult> {
     const { req, res } = ctx;
     const request = backendRequest(ctx, match, undefined);
     // The body streams as it comes: backpressure from the backend pauses the client. A request
     // that came as an Upgrade (to a route without `ws`) has no body: what follows is not HTTP.
-    if (deps.upgradeOf?.(req) !== undefined || hasNoBody(req)) request.end();
+    const bodiless = deps.upgradeOf?.(req) !== undefined || hasNoBody(req);
+    if (bodiless) request.end();
     else req.pipe(request);
     req.once('error', () => request.destroy());
-    const done = awaitHead(ctx, match, request, (settle) => {
-      request.once('response', (response: IncomingMessage) => {
-        settle();
-        relay(ctx, match.route, response);
-      });
-    });
+    const retry = bodiless && !retried ? () => forward(ctx, match, true) : undefined;
+    const done = awaitHead(
+      ctx,
+      match,
+      request,
+      (settle) => {
+        request.once('response', (response: IncomingMessage) => {
+          settle();
+          relay(ctx, match.route, response);
+        });
+      },
+      retry,
+    );
     res.once('close', () => {
       if (!res.writableFinished) request.destroy();
     });

@@ -7,7 +7,7 @@ import { connect as http2Connect } from 'node:http2';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { connect as tlsConnect } from 'node:tls';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCertificate } from '../../src/tls/certificate.js';
 import type { RunningServer } from '../../src/index.js';
@@ -309,5 +309,34 @@ describe('WebSocket beside HTTP/2 (TLS)', () => {
     expect(ws.status).toBe(101);
     ws.send('over tls');
     expect(await ws.next()).toBe('over tls');
+  });
+});
+
+describe('kept backend connections', () => {
+  it('a kept connection the backend drops as it is reused: the bodiless request is sent again on a new one', async () => {
+    // Answers the first request of each connection (keeping it open), and drops the connection
+    // at the second: the race of a backend's idle timeout against our next request.
+    let connections = 0;
+    const flaky = createNetServer((socket) => {
+      connections++;
+      let requests = 0;
+      socket.on('data', (chunk: Buffer) => {
+        if (!chunk.includes('\r\n\r\n')) return;
+        if (++requests > 1) return void socket.destroy();
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=60\r\n\r\nok');
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => flaky.close(() => resolve())));
+    const port = (flaky.address() as { port: number }).port;
+    const server = await serveDirectory(root, { proxy: { '/api': `http://127.0.0.1:${port}` } });
+    const first = await request(server.port, '/api/a');
+    const second = await request(server.port, '/api/b');
+    expect([first.status, first.text, second.status, second.text]).toEqual([200, 'ok', 200, 'ok']);
+    expect(connections).toBe(2);
+    // A request with a body is not sent twice: the backend may have acted on it.
+    const third = parseResponse(await exchange(server.port, 'POST /api/c HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx'));
+    expect([third.status, connections]).toEqual([502, 2]);
   });
 });
