@@ -52,7 +52,8 @@ const MAX_INJECTED_PAGE = 8 * 1024 * 1024;
  * for files. A prefix escape (`/api/../x`) is 400; a backend down is 502 and one warning; no
  * response headers within the route's timeout is 504; a backend that dies mid-body cuts the
  * client's connection, never passing a short body off as complete. HTTP/2 clients are proxied
- * to HTTP/1.1 backends; HTTP/1.1 WebSocket upgrades are tunnelled.
+ * to HTTP/1.1 backends; WebSockets are tunnelled, asked for by an HTTP/1.1 Upgrade or by
+ * HTTP/2's extended CONNECT.
  */
 export function createProxyStage(services: Services, deps: ProxyStageDeps): ProxyStage {
   const { options } = services;
@@ -107,7 +108,8 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
       headers,
       // A tunnel owns its connection: it never goes back to a pool.
       agent: upgrade !== undefined ? false : secure ? httpsAgent : httpAgent,
-      // Our server keeps its own limits on the response head (node:http's 16 KiB).
+      // The backend's response head is bounded by node:http's header limit (16 KiB): a flood of
+      // header lines is an error, answered 502, never collected.
     });
   }
 
@@ -243,20 +245,29 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
     const { res } = ctx;
     const chunks: Buffer[] = [];
     let size = 0;
-    try {
-      for await (const chunk of response) {
-        chunks.push(chunk as Buffer);
-        size += (chunk as Buffer).length;
+    const held = await new Promise<'whole' | 'large' | 'failed'>((resolve) => {
+      const done = (outcome: 'whole' | 'large' | 'failed') => {
+        response.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onError);
+        resolve(outcome);
+      };
+      const onData = (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
         if (size > MAX_INJECTED_PAGE) {
-          // Too large to hold: what came so far, then the rest as it comes.
-          res.writeHead(status, headers);
-          for (const held of chunks) res.write(held);
-          stream(response, res);
-          return;
+          response.pause();
+          done('large');
         }
-      }
-    } catch {
-      cutShort(res); // the backend died mid-page
+      };
+      const onEnd = () => done('whole');
+      const onError = () => done('failed');
+      response.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onError);
+    });
+    if (held === 'failed') return cutShort(res); // the backend died mid-page
+    if (held === 'large') {
+      // Too large to hold: what came so far, then the rest as it comes, without the script.
+      res.writeHead(status, headers);
+      for (const chunk of chunks) res.write(chunk);
+      stream(response, res);
       return;
     }
     const raw = Buffer.concat(chunks, size);

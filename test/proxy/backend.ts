@@ -116,6 +116,21 @@ export async function startBackend(): Promise<Backend> {
         res.end(body);
         return;
       }
+      case '/api/page.large': {
+        // 9 MiB of page, chunked: more than the proxy holds to put the live-reload script in.
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.write('<!doctype html><body>');
+        let left = 9 * 1024 * 1024;
+        const more = () => {
+          while (left > 0) {
+            left -= BLOCK.length;
+            if (!res.write(Buffer.alloc(BLOCK.length, 0x61))) return void res.once('drain', more);
+          }
+          res.end('</body>');
+        };
+        more();
+        return;
+      }
       case '/api/headers-flood':
       case '/api/head-forever':
         hostile(req, res, url.pathname);

@@ -171,6 +171,13 @@ describe('live reload in the backend pages', () => {
     expect(reply.text.replace(/<script[^>]*><\/script>/, '')).toBe(PAGE);
   });
 
+  it('a page larger than the proxy holds goes out whole, as it comes, without the script', async () => {
+    const reply = await request(server.port, '/api/page.large');
+    expect(reply.status).toBe(200);
+    expect(reply.body.length).toBe('<!doctype html><body>'.length + 9 * 1024 * 1024 + '</body>'.length);
+    expect(reply.text).not.toContain('__serve-dir');
+  });
+
   it('a HEAD of a page says no length nor validators of the page without the script', async () => {
     const reply = await request(server.port, '/api/page.gz', { method: 'HEAD' });
     expect(reply.status).toBe(200);
