@@ -44,7 +44,7 @@ function valueOf(raw: string[], name: string): string[] {
 describe('request framing and hop-by-hop fields (HTTP/1.1, raw bytes)', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await serveDirectory(root, { proxy: { '/api': backend.origin } });
+    server = await serveDirectory(root, { onEvent: () => {}, proxy: { '/api': backend.origin } });
   });
 
   it('strips Connection, the fields it names, Keep-Alive, TE, Upgrade and Proxy-* before the backend', async () => {
@@ -113,7 +113,7 @@ describe('--auth, --cors and the Host check apply to proxied paths', () => {
   let server: RunningServer;
   const credentials = `Basic ${Buffer.from('me:pw').toString('base64')}`;
   beforeAll(async () => {
-    server = await serveDirectory(root, { proxy: { '/api': backend.origin }, auth: 'me:pw', cors: true });
+    server = await serveDirectory(root, { onEvent: () => {}, proxy: { '/api': backend.origin }, auth: 'me:pw', cors: true });
   });
 
   it('no credentials: 401 from us, nothing to the backend; with them, the backend answers (without our password)', async () => {
@@ -156,7 +156,7 @@ describe('--auth, --cors and the Host check apply to proxied paths', () => {
 describe('live reload in the backend pages', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await serveDirectory(root, { proxy: { '/api': backend.origin }, watch: true });
+    server = await serveDirectory(root, { onEvent: () => {}, proxy: { '/api': backend.origin }, watch: true });
     await server.handler.ready;
   });
 
@@ -195,7 +195,7 @@ describe('live reload in the backend pages', () => {
 describe('WebSocket tunnels', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await serveDirectory(root, { proxy: { '/api': backend.origin } });
+    server = await serveDirectory(root, { onEvent: () => {}, proxy: { '/api': backend.origin } });
   });
 
   async function open(path: string) {
@@ -255,7 +255,7 @@ describe('WebSocket beside HTTP/2 (TLS)', () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'cert.pem'), cert);
     await writeFile(join(dir, 'key.pem'), key);
-    server = await serveDirectory(root, { proxy: { '/api': backend.origin }, tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem') });
+    server = await serveDirectory(root, { onEvent: () => {}, proxy: { '/api': backend.origin }, tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem') });
   });
 
   it('over HTTP/2: extended CONNECT (RFC 8441) becomes an HTTP/1.1 upgrade to the backend, frames on the stream', async () => {
@@ -337,7 +337,7 @@ describe('kept backend connections', () => {
     await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
     onCleanup(() => new Promise<void>((resolve) => flaky.close(() => resolve())));
     const port = (flaky.address() as { port: number }).port;
-    const server = await serveDirectory(root, { proxy: { '/api': `http://127.0.0.1:${port}` } });
+    const server = await serveDirectory(root, { onEvent: () => {}, proxy: { '/api': `http://127.0.0.1:${port}` } });
     const first = await request(server.port, '/api/a');
     const second = await request(server.port, '/api/b');
     expect([first.status, first.text, second.status, second.text]).toEqual([200, 'ok', 200, 'ok']);
