@@ -18,6 +18,8 @@ export interface Backend {
   origin: string;
   /** Requests seen, in order: method, url, headers as raw pairs. */
   seen: Array<{ method: string; url: string; raw: string[] }>;
+  /** Resolves when the next upload's first bytes reach the backend. */
+  nextUploadBytes(): Promise<void>;
   /** The backend's side of each WebSocket, in order of opening. */
   websockets: Socket[];
   /** Open event streams; `send` writes one event to each. */
@@ -35,6 +37,7 @@ export async function startBackend(): Promise<Backend> {
   let opened: (() => void) | undefined;
   const held = new Set<ServerResponse>();
   const websockets: Socket[] = [];
+  let uploadBytes: (() => void) | undefined;
   const server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', raw: [...req.rawHeaders] });
     route(req, res);
@@ -48,6 +51,7 @@ export async function startBackend(): Promise<Backend> {
         const hash = createHash('sha256');
         let bytes = 0;
         req.on('data', (chunk: Buffer) => {
+          if (bytes === 0) uploadBytes?.();
           bytes += chunk.length;
           hash.update(chunk);
         });
@@ -202,6 +206,7 @@ export async function startBackend(): Promise<Backend> {
     origin: `http://127.0.0.1:${port}`,
     seen,
     websockets,
+    nextUploadBytes: () => new Promise<void>((resolve) => (uploadBytes = resolve)),
     sse: {
       nextOpen: () => new Promise<void>((resolve) => (opened = resolve)),
       send(data: string) {
