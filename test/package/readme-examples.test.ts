@@ -281,6 +281,14 @@ const NAMED: Record<string, (block: FencedBlock, project: string) => Promise<voi
     await settles(async () => (await readFile(opened, 'utf8').catch(() => '')) !== '', 10_000);
     expect(await readFile(opened, 'utf8')).toBe(`http://localhost:${cli.port}/docs/`);
   },
+  headers: async (block, project) => {
+    const folder = await tempDir();
+    await writeTree(folder, { 'serve-dir.config.json': block.code, 'index.html': 'page\n', 'assets/app.js': 'app\n', 'other.js': 'other\n' });
+    const cli = await startCommand('serve-dir --cache 60', folder);
+    expect((await request(cli.port, '/assets/app.js')).headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect((await request(cli.port, '/other.js')).headers['cache-control']).toBe('public, max-age=60');
+    expect((await request(cli.port, '/')).headers['cache-control']).toBe('no-cache');
+  },
   express: async (block, project) => {
     await writeFile(join(project, 'express-app.mjs'), block.code.replace(/\.listen\(\d+\)/g, '.listen(0)'));
     expect(block.code).toMatch(/\.listen\(\d+\)/);
