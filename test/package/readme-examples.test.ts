@@ -72,7 +72,8 @@ async function runToEnd(command: string, args: readonly string[], cwd: string): 
 }
 
 /** The proxy is being built beside this README: its example runs once `--help` lists the flag. */
-const HELP_HAS_PROXY = (await runToEnd(process.execPath, [LAUNCHER, '--help'], REPO_ROOT)).stdout.includes('--proxy');
+const HELP_TEXT = (await runToEnd(process.execPath, [LAUNCHER, '--help'], REPO_ROOT)).stdout;
+const HELP_HAS_PROXY = HELP_TEXT.includes('--proxy');
 
 // ------------------------------------------------------------------ the project the examples run in
 
@@ -89,6 +90,8 @@ async function makeProject(): Promise<string> {
     'site/index.html': `<!doctype html><html><head><link rel="stylesheet" href="style.css"></head><body><h1>site</h1></body></html>\n`,
     'site/style.css': 'body { color: black; }\n',
     'static/index.html': page('static front end'),
+    'build/index.html': page('a build'),
+    'build/assets/app.1234.js': 'console.log("built");\n',
   });
   const { cert, key } = generateCertificate({ names: ['localhost', '127.0.0.1', '::1'] });
   await writeFile(join(project, 'cert.pem'), cert);
@@ -144,9 +147,14 @@ interface Cli extends Running {
 /** A README command line as a CLI process on a free port, started in `project`. */
 async function startCommand(line: string, project: string, env: Record<string, string> = {}): Promise<Cli> {
   const words = line.split(/\s+/);
+  const variables: Record<string, string> = {};
+  while (/^[A-Z_]+=/.test(words[0]!)) {
+    const [name, ...value] = words.shift()!.split('=');
+    variables[name!] = value.join('=');
+  }
   const program = words[0] === 'npx' ? words.slice(1) : words;
   expect(program[0], line).toBe('serve-dir');
-  const running = start(process.execPath, [LAUNCHER, ...program.slice(1), '--port', '0'], project, env);
+  const running = start(process.execPath, [LAUNCHER, ...program.slice(1), '--port', '0'], project, { ...env, ...variables });
   const [, scheme, port] = await running.waitFor(/\b(https?):\/\/localhost:(\d+)/);
   return { ...running, scheme: scheme!, port: Number(port), project };
 }
@@ -333,6 +341,33 @@ const NAMED: Record<string, (block: FencedBlock, project: string) => Promise<voi
   },
 };
 
+/** What each example of `serve-dir --help` promises. */
+const HELP_EXAMPLES: Record<string, (line: string, project: string) => Promise<void>> = {
+  'serve-dir dist --spa --watch': async (line, project) => {
+    const cli = await startCommand(line, project);
+    const route = await request(cli.port, '/some/route', { headers: navigation });
+    expect(route.text).toContain('the app shell');
+    expect(route.text).toContain('/__serve-dir/');
+  },
+  'serve-dir build --cache 31536000 --immutable': async (line, project) => {
+    const cli = await startCommand(line, project);
+    expect((await request(cli.port, '/assets/app.1234.js')).headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect((await request(cli.port, '/')).headers['cache-control']).toBe('no-cache');
+  },
+  'serve-dir --port 0 --json': async (line, project) => {
+    const cli = await startCommand(line, project);
+    const first = JSON.parse(cli.stdout().split('\n')[0]!) as { event: string; port: number };
+    expect(first).toMatchObject({ event: 'listening', port: cli.port });
+  },
+  'SERVE_DIR_AUTH=me:pw serve-dir -b 0.0.0.0 --qr': async (line, project) => {
+    const cli = await startCommand(line, project);
+    expect(cli.stdout()).toContain('█');
+    expect((await request(cli.port, '/')).status).toBe(401);
+    const response = await request(cli.port, '/', { headers: { authorization: `Basic ${Buffer.from('me:pw').toString('base64')}` } });
+    expect(response.status).toBe(200);
+  },
+};
+
 // ------------------------------------------------------------------ the tests
 
 describe('the README examples', () => {
@@ -371,7 +406,21 @@ describe('the README examples', () => {
     }
   });
 
+  const helpExamples = HELP_TEXT.split('Examples:')[1]!
+    .split('\n')
+    .map((line) => /^ {2}\$ (.+?)(?: {2,}.*)?$/.exec(line)?.[1])
+    .filter((line): line is string => line !== undefined);
+
+  it('--help has an example of its own for each check here', () => {
+    expect(helpExamples.sort()).toEqual(Object.keys(HELP_EXAMPLES).sort());
+  });
+
   describe.concurrent('run', () => {
+    for (const line of helpExamples) {
+      it.skipIf(HELP_EXAMPLES[line] === undefined)(`--help: ${line}`, async () => {
+        await HELP_EXAMPLES[line]!(line, project);
+      });
+    }
     for (const line of commandLines) {
       const check = COMMANDS[line];
       const needsProxy = line.includes('--proxy') && !HELP_HAS_PROXY;
