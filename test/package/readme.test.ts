@@ -287,3 +287,61 @@ describe('the README and bench/README.md', () => {
     expect(scripts.test).toMatch(/typecheck.*build.*vitest run/);
   });
 });
+
+// ------------------------------------------------------------------ the speed summary and the bench run
+
+const cellsOf = (row: string) => row.split('|').slice(1, -1).map((cell) => cell.trim());
+
+describe("the README's speed summary", () => {
+  /** bench/README.md's table of one full run: server → column → figure, and serve-dir's ratio to it. */
+  function benchRun(): Map<string, Map<string, { figure: number; ratio: number | undefined }>> {
+    const text = readFileSync(join(REPO_ROOT, 'bench', 'README.md'), 'utf8');
+    const lines = markdownSection(text, 'One full run').split('\n').filter((line) => line.startsWith('| '));
+    const header = cellsOf(lines[0]!);
+    const servers = new Map<string, Map<string, { figure: number; ratio: number | undefined }>>();
+    for (const line of lines.slice(2)) {
+      const cells = cellsOf(line);
+      if (cells.length !== header.length) break; // the next table
+      const columns = new Map<string, { figure: number; ratio: number | undefined }>();
+      for (const [i, cell] of cells.entries()) {
+        const match = /^([\d,.]+)(?: \(×([\d.]+)\))?/.exec(cell);
+        if (match !== null) columns.set(header[i]!, { figure: Number(match[1]!.replace(/,/g, '')), ratio: match[2] === undefined ? undefined : Number(match[2]) });
+      }
+      servers.set(cells[0]!.split(' ')[0]!, columns);
+    }
+    return servers;
+  }
+
+  it('has the ratios and start times of the run in bench/README.md', () => {
+    const run = benchRun();
+    const section = markdownSection(README, 'Speed');
+    const lines = section.split('\n').filter((line) => line.startsWith('| '));
+    const peers = cellsOf(lines[0]!).slice(1);
+    expect(peers).toEqual(['sirv-cli', 'http-server', 'serve', 'live-server', 'python', 'nginx']);
+    const columnOf: Record<string, string> = {
+      '1 KiB file, req/s': '1 KiB req/s',
+      '135 KiB file, req/s': '135 KiB req/s',
+      '100 MiB file, MB/s': '100 MiB MB/s',
+      '10,000-entry listing, req/s': '10k listing req/s',
+    };
+    let compared = 0;
+    for (const line of lines.slice(2)) {
+      const [label, ...cells] = cellsOf(line);
+      const start = /^start to first response, ms \(serve-dir: (\d+)\)$/.exec(label!);
+      if (start !== null) expect(Number(start[1])).toBe(run.get('serve-dir')!.get('start ms')!.figure);
+      for (const [i, cell] of cells.entries()) {
+        const measured = run.get(peers[i]!)!.get(start === null ? columnOf[label!]! : 'start ms');
+        const stated = Number(cell.replace(/[×,]/g, ''));
+        if (measured === undefined) {
+          expect(cell, `${label}, ${peers[i]}`).toBe('no listing');
+          continue;
+        }
+        const expected = start === null ? measured.ratio! : measured.figure;
+        // Rounded to two or three figures in the summary.
+        expect(Math.abs(stated - expected) / expected, `${label}, ${peers[i]}: ${cell} against ${expected}`).toBeLessThan(0.05);
+        compared++;
+      }
+    }
+    expect(compared).toBe(29);
+  });
+});
