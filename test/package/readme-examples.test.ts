@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -113,6 +113,14 @@ net.Server.prototype.listen = function (...args) {
   return project;
 }
 
+/**
+ * A folder of its own for one example, inside the project (removed with it after all tests):
+ * tempDir() would tie its removal to "the current test", which concurrent tests do not have.
+ */
+function scratchDir(project: string): Promise<string> {
+  return mkdtemp(join(project, 'scratch-'));
+}
+
 /** A stand-in for a Flask or Django app: it answers with the path it was asked for. */
 async function startBackEnd(): Promise<{ server: Server; port: number }> {
   const server = createServer((req: IncomingMessage, res) => {
@@ -180,8 +188,8 @@ const COMMANDS: Record<string, (line: string, project: string) => Promise<void>>
     expect(response.text).toContain('project root');
   },
   'npx serve-dir public --open': async (line, project) => {
-    const opened = join(await tempDir(), 'opened.txt');
-    const recorder = join(await tempDir(), 'browser.cjs');
+    const opened = join(await scratchDir(project), 'opened.txt');
+    const recorder = join(await scratchDir(project), 'browser.cjs');
     await writeFile(recorder, `require('node:fs').writeFileSync(${JSON.stringify(opened)}, process.argv[2]);\n`);
     const cli = await startCommand(line, project, { BROWSER: `${process.execPath} ${recorder} %s` });
     expect((await request(cli.port, '/')).text).toContain('public folder');
@@ -215,7 +223,7 @@ const COMMANDS: Record<string, (line: string, project: string) => Promise<void>>
     }
   },
   'npx serve-dir dist --https --bind 0.0.0.0 --qr': async (line, project) => {
-    const cli = await startCommand(line, project, { XDG_CACHE_HOME: await tempDir() });
+    const cli = await startCommand(line, project, { XDG_CACHE_HOME: await scratchDir(project) });
     expect(cli.scheme).toBe('https');
     expect(cli.stdout()).toMatch(/Network: +https:\/\//);
     expect(cli.stdout()).toContain('█'); // the QR code
@@ -230,7 +238,7 @@ const COMMANDS: Record<string, (line: string, project: string) => Promise<void>>
     expect(response.fingerprint256).toBe(new X509Certificate(await readFile(join(project, 'cert.pem'))).fingerprint256);
   },
   'serve-dir dist --https': async (line, project) => {
-    const cache = await tempDir();
+    const cache = await scratchDir(project);
     const cli = await startCommand(line, project, { XDG_CACHE_HOME: cache });
     const response = await httpsGet(cli.port, '/');
     expect(response.status).toBe(200);
@@ -273,7 +281,7 @@ const NAMED: Record<string, (block: FencedBlock, project: string) => Promise<voi
     expect(route.headers['cache-control']).toBe('no-cache');
   },
   config: async (block, project) => {
-    const folder = await tempDir();
+    const folder = await scratchDir(project);
     await writeTree(folder, { 'serve-dir.config.json': block.code, 'dist/docs/index.html': 'docs page\n', 'dist/debug.log': 'log\n' });
     await symlink(join(project, 'node_modules'), join(folder, 'node_modules'), 'dir');
     const config = JSON.parse(block.code) as { $schema: string; port: number };
@@ -290,7 +298,7 @@ const NAMED: Record<string, (block: FencedBlock, project: string) => Promise<voi
     expect(await readFile(opened, 'utf8')).toBe(`http://localhost:${cli.port}/docs/`);
   },
   headers: async (block, project) => {
-    const folder = await tempDir();
+    const folder = await scratchDir(project);
     await writeTree(folder, { 'serve-dir.config.json': block.code, 'index.html': 'page\n', 'assets/app.js': 'app\n', 'other.js': 'other\n' });
     const cli = await startCommand('serve-dir --cache 60', folder);
     expect((await request(cli.port, '/assets/app.js')).headers['cache-control']).toBe('public, max-age=31536000, immutable');
