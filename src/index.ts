@@ -19,3 +19,4 @@ export type {
   WarningEvent,
   WatchingEvent,
 } from './events.js';
+export type { ScopedHeadersConfig } from './http/header-rules.js';
