@@ -31,7 +31,7 @@ export interface ErrorPageContent {
  * saying what happened and what to do. Never a server path, never the request.
  */
 const EXPLANATIONS: Record<number, string> = {
-  301: 'This address has moved.',
+  301: 'This address has moved; the browser follows it by itself.',
   400: 'The request could not be understood: its address or headers are malformed.',
   401: 'This page asks for a user name and password.',
   403: 'This file or folder may not be shown.',
@@ -51,7 +51,8 @@ export function renderErrorPage(content: ErrorPageContent): string {
   const { status } = content;
   const title = escapeHtml(content.title ?? STATUS_CODES[status] ?? 'Error');
   const explanation = content.explanation ?? EXPLANATIONS[status];
-  const parts = [`<p class="status">${status}</p>`, `<h1>${title}</h1>`];
+  // `404 Not Found` as the heading and the title: what people search for, and what tests look for.
+  const parts = [`<h1>${status} ${title}</h1>`];
   if (explanation !== undefined) parts.push(`<p>${explanation}</p>`);
   if (content.hint !== undefined) parts.push(`<p class="hint">${content.hint}</p>`);
   const links = content.links ?? [];

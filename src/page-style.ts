@@ -99,10 +99,9 @@ td.size,td.mtime{color:var(--muted)}
 @media (max-width:40rem){body{font-size:14px}main{padding:.5rem}th,td{padding:.4rem .3rem}.wide{display:none}}
 `;
 
-/** Error pages: the status large and quiet, the sentence, the way back. */
+/** Error pages: the status as the heading, the sentence, the way back. */
 export const ERROR_STYLE = `${BASE_STYLE}main{max-width:40rem;padding:12vh 1.25rem 2rem}
-.status{font-size:3rem;font-weight:700;line-height:1;margin:0;color:var(--muted);font-variant-numeric:tabular-nums}
-h1{font-size:1.5rem;margin:.5rem 0 1rem}
+h1{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}
 p{margin:0 0 1rem}
 .hint{color:var(--muted)}
 ul{list-style:none;margin:1.5rem 0 0;padding:1rem 0 0;border-top:1px solid var(--line)}

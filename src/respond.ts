@@ -128,7 +128,8 @@ export function redirect(ctx: RequestContext, location: string): void {
   ctx.status = 301;
   ctx.headers['location'] = location;
   ctx.headers['content-security-policy'] = ERROR_PAGE_POLICY;
-  ctx.entity = htmlEntity(renderErrorPage({ status: 301, links: [{ href: location, label: location, note: 'the new address' }] }));
+  // No link to the new address: it carries the request's query, and a page echoes nothing of a request.
+  ctx.entity = htmlEntity(renderErrorPage({ status: 301 }));
 }
 
 /**
