@@ -91,11 +91,10 @@ describe.skipIf(!hasChromium)('the pages in Chromium', () => {
     onCleanup(() => context.close());
     context.setDefaultTimeout(WAIT_TIMEOUT_MS);
     // Injected by the browser's debugging protocol, so the pages' CSP (no script) does not stop it.
-    await context.addInitScript(() => {
-      const seen: string[] = [];
-      (window as unknown as { __violations: string[] }).__violations = seen;
-      document.addEventListener('securitypolicyviolation', (event) => seen.push(`${event.violatedDirective} ${event.blockedURI}`));
-    });
+    // (Strings, as the tests have no DOM types.)
+    await context.addInitScript(
+      "window.__violations = []; document.addEventListener('securitypolicyviolation', (event) => window.__violations.push(event.violatedDirective + ' ' + event.blockedURI));",
+    );
     const page = await context.newPage();
     const watch: PageWatch = { consoleErrors: [], violations: [], dialogs: [] };
     page.on('console', (message) => {
@@ -113,12 +112,12 @@ describe.skipIf(!hasChromium)('the pages in Chromium', () => {
   }
 
   async function violationsOn(page: Page): Promise<string[]> {
-    return page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+    return page.evaluate('window.__violations') as Promise<string[]>;
   }
 
   /** The names in the listing, in order, without the parent row. */
   async function listedNames(page: Page): Promise<string[]> {
-    return page.locator('tbody td.name a:not(.up)').evaluateAll((links) => links.map((link) => (link as HTMLElement).innerText));
+    return page.evaluate("[...document.querySelectorAll('tbody td.name a:not(.up)')].map((link) => link.innerText)") as Promise<string[]>;
   }
 
   it('a listing: into a folder, back through the breadcrumbs, sorted by size, a hostile name opened', async () => {
@@ -178,7 +177,7 @@ describe.skipIf(!hasChromium)('the pages in Chromium', () => {
     expect(response?.status()).toBe(404);
     expect(await page.locator('h1').innerText()).toBe('404 Not Found');
     // Dark mode reached the page: its stylesheet was allowed.
-    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(13, 17, 23)');
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(13, 17, 23)');
     expect(await page.locator('main li a').allInnerTexts()).toEqual(['/docs/guide/', '/']);
     await page.getByRole('link', { name: '/docs/guide/' }).click();
     await page.waitForURL(`${base}/docs/guide/`);
@@ -194,11 +193,11 @@ describe.skipIf(!hasChromium)('the pages in Chromium', () => {
   it('fits a phone: no sideways scrolling, a date never wraps', async () => {
     const { page } = await open({ width: 390, height: 844 });
     await page.goto(`${base}/`);
-    const layout = await page.evaluate(() => ({
+    const layout = (await page.evaluate(`({
       scrollWidth: document.documentElement.scrollWidth,
-      dateHeights: [...document.querySelectorAll('td.mtime time')].map((time) => (time as HTMLElement).getBoundingClientRect().height),
-      lineHeight: parseFloat(getComputedStyle(document.querySelector('td.mtime') as Element).lineHeight),
-    }));
+      dateHeights: [...document.querySelectorAll('td.mtime time')].map((time) => time.getBoundingClientRect().height),
+      lineHeight: parseFloat(getComputedStyle(document.querySelector('td.mtime')).lineHeight),
+    })`)) as { scrollWidth: number; dateHeights: number[]; lineHeight: number };
     expect(layout.scrollWidth).toBeLessThanOrEqual(390);
     expect(layout.dateHeights.length).toBeGreaterThan(5);
     for (const height of layout.dateHeights) expect(height).toBeLessThan(layout.lineHeight * 1.5);
