@@ -2,8 +2,8 @@ import { EMPTY_ICON, LISTING_STYLE } from '../page-style.js';
 import type { ListingEntry } from '../fs/read-directory.js';
 import { escapeHtml, formatDate, formatSize, isoTimestamp, visibleName } from './format.js';
 import { fileKind } from './kind.js';
-import { nextPageQuery, previousPageQuery, type ListingWindow } from './paging.js';
-import type { SortKey, SortSpec } from './sort.js';
+import { nextPageQuery, pageQuery, previousPageQuery, type ListingWindow } from './paging.js';
+import { DEFAULT_SORT, type SortKey, type SortSpec } from './sort.js';
 
 export interface ListingPage {
   /** The decoded URL path of the directory, starting and ending with '/', e.g. '/docs/a b/'. */
@@ -124,7 +124,9 @@ function pagingNote(window: ListingWindow, sort: SortSpec, shown: number): strin
   const links: string[] = [];
   const previous = previousPageQuery(sort, window);
   const next = nextPageQuery(sort, window);
-  if (previous !== null) links.push(`<a href="${escapeHtml(previous)}" rel="prev">Previous ${formatCount(window.pageSize)}</a>`);
+  // The first page in the default order is the folder's own URL: a crawler that pages back saves it once.
+  const previousHref = previous === pageQuery(DEFAULT_SORT, 0) ? './' : previous;
+  if (previousHref !== null) links.push(`<a href="${escapeHtml(previousHref)}" rel="prev">Previous ${formatCount(window.pageSize)}</a>`);
   if (next !== null) {
     const count = Math.min(window.pageSize, window.total - window.offset - window.pageSize);
     links.push(`<a href="${escapeHtml(next)}" rel="next">Next ${formatCount(count)}</a>`);
@@ -154,11 +156,10 @@ function entryRow(entry: ListingEntry): string {
   return `<tr><td class="name">${link}</td><td class="size">${size}</td><td class="mtime">${modified(entry.mtimeMs)}</td></tr>`;
 }
 
-/** Date and time in their own spans: a phone shows the date only (the whole instant is in `datetime` and the title). */
+/** Date and time in their own spans: a phone shows the date only, which never wraps (the instant is in `datetime`). */
 function modified(mtimeMs: number): string {
   const iso = isoTimestamp(mtimeMs);
   if (iso === null) return '';
-  const shown = formatDate(iso);
-  const [day, time] = shown.split(' ');
-  return `<time datetime="${iso}" title="${shown} UTC"><span>${day}</span><span class="wide"> ${time}</span></time>`;
+  const [day, time] = formatDate(iso).split(' ');
+  return `<time datetime="${iso}"><span>${day}</span><span class="wide"> ${time}</span></time>`;
 }

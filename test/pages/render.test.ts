@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { renderErrorPage } from '../../src/error-page.js';
 import type { ListingEntry } from '../../src/fs/read-directory.js';
 import { renderListingHtml } from '../../src/listing/html.js';
+import type { SortSpec } from '../../src/listing/sort.js';
 import { fileKind } from '../../src/listing/kind.js';
 import { ERROR_PAGE_POLICY, ERROR_STYLE, LISTING_POLICY, LISTING_STYLE, styleHashSource } from '../../src/page-style.js';
 import { errorPage } from '../../src/respond.js';
@@ -164,6 +165,14 @@ describe('the listing page', () => {
     for (const kind of ['dir', 'up', 'image', 'code', 'archive', 'media', 'text']) {
       expect(LISTING_STYLE).toContain(`td.name a.${kind}::before{-webkit-mask-image:url("data:image/svg+xml,`);
     }
+  });
+
+  it.each<[SortSpec, string]>([
+    [{ key: 'name', order: 'asc' }, './'],
+    [{ key: 'size', order: 'desc' }, '?sort=size&amp;order=desc&amp;offset=0'],
+  ])('pages back to the first page in %j order by the link %j', (sort, href) => {
+    const big = renderListingHtml({ urlPath: '/a/', entries, sort, window: { offset: 3, total: 6, pageSize: 3 } });
+    expect(big).toContain(`<a href="${href}" rel="prev">Previous 3</a>`);
   });
 
   it('asks for no tab icon', () => {
