@@ -57,10 +57,11 @@ export function renderErrorPage(content: ErrorPageContent): string {
   if (content.hint !== undefined) parts.push(`<p class="hint">${content.hint}</p>`);
   const links = content.links ?? [];
   if (links.length > 0) {
+    // The whole row is the link: a large target on a phone, even for a label as short as '/'.
     const items = links.map(
       (link) =>
-        `<li><a href="${escapeHtml(link.href)}" dir="auto">${escapeHtml(visibleName(link.label))}</a>` +
-        `${link.note === undefined ? '' : ` <span>${escapeHtml(link.note)}</span>`}</li>`,
+        `<li><a href="${escapeHtml(link.href)}"><span class="path" dir="auto">${escapeHtml(visibleName(link.label))}</span>` +
+        `${link.note === undefined ? '' : ` <span class="note">${escapeHtml(link.note)}</span>`}</a></li>`,
     );
     parts.push(`<ul>\n${items.join('\n')}\n</ul>`);
   }

@@ -104,10 +104,12 @@ export const ERROR_STYLE = `${BASE_STYLE}main{max-width:40rem;padding:12vh 1.25r
 h1{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}
 p{margin:0 0 1rem}
 .hint{color:var(--muted)}
-ul{list-style:none;margin:1.5rem 0 0;padding:1rem 0 0;border-top:1px solid var(--line)}
-li{margin:.35rem 0;overflow-wrap:anywhere}
-li a{display:inline-block;min-width:2.75rem;padding:.2rem 0;font-weight:600;white-space:pre-wrap}
-li span{color:var(--muted)}
+ul{list-style:none;margin:1.5rem 0 0;padding:0}
+li{margin:.5rem 0}
+li a{display:block;padding:.6rem .8rem;border:1px solid var(--line);border-radius:6px;overflow-wrap:anywhere}
+li a:hover,li a:focus-visible{background:var(--hover);text-decoration:none}
+.path{font-weight:600;white-space:pre-wrap}
+.note{display:block;color:var(--muted);font-size:.875rem}
 `;
 
 /**

@@ -55,7 +55,7 @@ export function settleMiss(ctx: RequestContext): StageResult {
 
 /** The root of what we serve, mount included. */
 function rootLink(ctx: RequestContext): PageLink {
-  return { href: `${ctx.mount.prefix}/`, label: `${ctx.mount.shown}/`, note: 'the top folder' };
+  return { href: `${ctx.mount.prefix}/`, label: `${ctx.mount.shown}/`, note: 'The top folder' };
 }
 
 /** Deeper than this, the 404 page looks no further for a folder that exists. */
@@ -91,7 +91,7 @@ function notFoundLinks(ctx: RequestContext): PageLink[] {
   const folder: PageLink = {
     href: `${ctx.mount.prefix}/${shown.map(encodeURIComponent).join('/')}/`,
     label: `${ctx.mount.shown}/${shown.join('/')}/`,
-    note: 'the nearest folder that exists',
+    note: 'The nearest folder that exists',
   };
   return [folder, root];
 }

@@ -28,7 +28,10 @@ const TREE: Record<string, string | Buffer> = {
   'data.csv': 'a,b\n1,2\n',
   [SPACED]: 'spaces kept\n',
   [HOSTILE]: 'just text\n',
-  [RTL]: 'not an exe\n',
+  [`tricky/${RTL}`]: 'not an exe\n',
+  'tricky/new\nline.txt': 'newline\n',
+  'tricky/<script>alert(2)': 'script\n',
+  'tricky/" onmouseover="alert(3)': 'quote\n',
   'docs/getting-started.md': '# Start\n',
   'docs/api.md': '# API\n',
   'docs/guide/chapter-1.md': '# One\n',
@@ -68,7 +71,7 @@ describe.skipIf(!hasChromium)('the pages in Chromium', () => {
       const time = BASE_TIME + 3600 * 24 * (minute++ % 9) + 60 * minute;
       await utimes(join(root, name), time, time);
     }
-    for (const folder of ['docs/guide', 'docs', 'photos', 'src']) await utimes(join(root, folder), BASE_TIME, BASE_TIME);
+    for (const folder of ['docs/guide', 'docs', 'photos', 'src', 'tricky']) await utimes(join(root, folder), BASE_TIME, BASE_TIME);
     const [launched, server] = await Promise.all([launchBrowser(), serveDirectory(root)]);
     browser = launched;
     server.server.on('request', (req: { url?: string }) => served.push(req.url ?? ''));
@@ -127,11 +130,10 @@ describe.skipIf(!hasChromium)('the pages in Chromium', () => {
     expect(response?.status()).toBe(200);
     expect(await page.title()).toBe('Index of /');
     const names = await listedNames(page);
-    expect(names.slice(0, 3)).toEqual(['docs/', 'photos/', 'src/']);
+    expect(names.slice(0, 4)).toEqual(['docs/', 'photos/', 'src/', 'tricky/']);
     // Runs of spaces shown as they are (innerText follows the CSS), the override made visible.
     expect(names).toContain(SPACED);
     expect(names).toContain(HOSTILE);
-    expect(names).toContain('\ufffdgnp.exe');
 
     // Into docs/, then guide/, then back by the breadcrumbs.
     await page.getByRole('link', { name: 'docs/', exact: true }).click();
@@ -148,12 +150,12 @@ describe.skipIf(!hasChromium)('the pages in Chromium', () => {
     await page.getByRole('button', { name: 'Size' }).click();
     await page.waitForURL(`${base}/?sort=size&order=asc`);
     const ascending = await listedNames(page);
-    expect(ascending.slice(0, 3)).toEqual(['docs/', 'photos/', 'src/']);
+    expect(ascending.slice(0, 4)).toEqual(['docs/', 'photos/', 'src/', 'tricky/']);
     expect(ascending.at(-1)).toBe('release-1.2.0.tar.gz');
     expect(await page.locator('th.size').getAttribute('aria-sort')).toBe('ascending');
     await page.getByRole('button', { name: 'Size' }).click();
     await page.waitForURL(`${base}/?sort=size&order=desc`);
-    expect((await listedNames(page))[3]).toBe('release-1.2.0.tar.gz');
+    expect((await listedNames(page))[4]).toBe('release-1.2.0.tar.gz');
 
     expect(watch.consoleErrors).toEqual([]);
     expect(await violationsOn(page)).toEqual([]);
@@ -170,6 +172,18 @@ describe.skipIf(!hasChromium)('the pages in Chromium', () => {
     await expect.poll(() => served.slice(beforeFile).includes('/favicon.ico'), { timeout: WAIT_TIMEOUT_MS }).toBe(true);
   });
 
+  it('names that try to be markup, to reorder text or to break lines are shown as inert text', async () => {
+    const { page, watch } = await open();
+    await page.goto(`${base}/tricky/`);
+    expect((await listedNames(page)).sort()).toEqual(['" onmouseover="alert(3)', '<script>alert(2)', 'new\u240aline.txt', '\ufffdgnp.exe'].sort());
+    await page.locator('td.name a', { hasText: 'onmouseover' }).hover();
+    await page.getByRole('link', { name: 'new\u240aline.txt' }).click();
+    await page.waitForURL(`${base}/tricky/new%0Aline.txt`);
+    expect(await page.locator('body').innerText()).toBe('newline\n');
+    expect(watch.dialogs).toEqual([]);
+    expect(watch.consoleErrors).toEqual([]);
+  });
+
   it('a 404 page: styled, and its links lead to the nearest folder and the root', async () => {
     const { page, watch } = await open({ colorScheme: 'dark' });
     const start = served.length;
@@ -178,12 +192,12 @@ describe.skipIf(!hasChromium)('the pages in Chromium', () => {
     expect(await page.locator('h1').innerText()).toBe('404 Not Found');
     // Dark mode reached the page: its stylesheet was allowed.
     expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(13, 17, 23)');
-    expect(await page.locator('main li a').allInnerTexts()).toEqual(['/docs/guide/', '/']);
-    await page.getByRole('link', { name: '/docs/guide/' }).click();
+    expect(await page.locator('main li .path').allInnerTexts()).toEqual(['/docs/guide/', '/']);
+    await page.locator('main li a', { hasText: '/docs/guide/' }).click();
     await page.waitForURL(`${base}/docs/guide/`);
     expect(await page.title()).toBe('Index of /docs/guide/');
     await page.goBack();
-    await page.getByRole('link', { name: '/', exact: true }).click();
+    await page.locator('main li a', { hasText: 'The top folder' }).click();
     await page.waitForURL(`${base}/`);
     expect(watch.consoleErrors).toEqual([]);
     expect(await violationsOn(page)).toEqual([]);

@@ -15,7 +15,7 @@ import { cleanup, onCleanup, request, serveDirectory, tempDir, writeTree, type R
 function wayBack(response: RawResponse): [string, string][] {
   const unescape = (text: string) =>
     text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[name] as string);
-  return [...response.text.matchAll(/<li><a href="([^"]*)" dir="auto">([^<]*)<\/a>/g)].map((match) => [
+  return [...response.text.matchAll(/<li><a href="([^"]*)"><span class="path" dir="auto">([^<]*)<\/span>/g)].map((match) => [
     unescape(match[1] as string),
     unescape(match[2] as string),
   ]);
@@ -70,7 +70,7 @@ describe('the 404 page links back', () => {
 
   it('writes a hostile folder name escaped, and nothing of the request', async () => {
     const response = await request(port, '/docs/%3Cb%3E%26x/%3Cscript%3Ealert(1)');
-    expect(response.text).toContain('<a href="/docs/%3Cb%3E%26x/" dir="auto">/docs/&lt;b&gt;&amp;x/</a>');
+    expect(response.text).toContain('<a href="/docs/%3Cb%3E%26x/"><span class="path" dir="auto">/docs/&lt;b&gt;&amp;x/</span>');
     expect(response.text).not.toMatch(/<b>&|script/i);
   });
 

@@ -107,22 +107,22 @@ describe('renderErrorPage', () => {
 
   it.each([
     // [link as given, the <li> as written]
-    [{ href: '/', label: '/', note: 'the top folder' }, '<li><a href="/" dir="auto">/</a> <span>the top folder</span></li>'],
+    [{ href: '/', label: '/', note: 'the top folder' }, '<li><a href="/"><span class="path" dir="auto">/</span> <span class="note">the top folder</span></a></li>'],
     [
       { href: '/a%20%20b/', label: '/a  b/' },
-      '<li><a href="/a%20%20b/" dir="auto">/a  b/</a></li>',
+      '<li><a href="/a%20%20b/"><span class="path" dir="auto">/a  b/</span></a></li>',
     ],
     [
       { href: '/%3Cscript%3E/', label: '/<script>alert(1)</script>/' },
-      '<li><a href="/%3Cscript%3E/" dir="auto">/&lt;script&gt;alert(1)&lt;/script&gt;/</a></li>',
+      '<li><a href="/%3Cscript%3E/"><span class="path" dir="auto">/&lt;script&gt;alert(1)&lt;/script&gt;/</span></a></li>',
     ],
     [
       { href: '/x"onmouseover="alert(1)/', label: `/it's "q"/` },
-      '<li><a href="/x&quot;onmouseover=&quot;alert(1)/" dir="auto">/it&#39;s &quot;q&quot;/</a></li>',
+      '<li><a href="/x&quot;onmouseover=&quot;alert(1)/"><span class="path" dir="auto">/it&#39;s &quot;q&quot;/</span></a></li>',
     ],
-    [{ href: '/%E2%80%AEgnp/', label: '/\u202Egnp/' }, '<li><a href="/%E2%80%AEgnp/" dir="auto">/\ufffdgnp/</a></li>'],
-    [{ href: '/new%0Aline/', label: '/new\nline/' }, '<li><a href="/new%0Aline/" dir="auto">/new\u240aline/</a></li>'],
-    [{ href: '/', label: '/', note: '<b>&' }, '<li><a href="/" dir="auto">/</a> <span>&lt;b&gt;&amp;</span></li>'],
+    [{ href: '/%E2%80%AEgnp/', label: '/\u202Egnp/' }, '<li><a href="/%E2%80%AEgnp/"><span class="path" dir="auto">/\ufffdgnp/</span></a></li>'],
+    [{ href: '/new%0Aline/', label: '/new\nline/' }, '<li><a href="/new%0Aline/"><span class="path" dir="auto">/new\u240aline/</span></a></li>'],
+    [{ href: '/', label: '/', note: '<b>&' }, '<li><a href="/"><span class="path" dir="auto">/</span> <span class="note">&lt;b&gt;&amp;</span></a></li>'],
   ])('writes the link %j inertly', (link, item) => {
     const html = renderErrorPage({ status: 404, links: [link] });
     expect(html).toContain(`<ul>\n${item}\n</ul>`);
