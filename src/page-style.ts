@@ -41,7 +41,8 @@ export function styleHashSource(css: string): string {
 function icon(shapes: string, filled = false): string {
   const paint = filled ? "fill='black'" : "fill='none' stroke='black' stroke-width='2' stroke-linecap='round' stroke-linejoin='round'";
   const svg = `<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24' ${paint}>${shapes}</svg>`;
-  return `url("data:image/svg+xml,${encodeURIComponent(svg)}")`;
+  // Only what a quoted CSS url() or a data: URL cannot hold as is (and ':', so no scheme shows).
+  return `url("data:image/svg+xml,${svg.replace(/[%#<>":]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`)}")`;
 }
 
 const FILE_OUTLINE = "<path d='M14 3H6.5A1.5 1.5 0 0 0 5 4.5v15A1.5 1.5 0 0 0 6.5 21h11a1.5 1.5 0 0 0 1.5-1.5V8zM14 3v5h5'/>";
@@ -70,7 +71,7 @@ const ICON_COLOURS: Record<string, string> = {
 const ICON_RULES = Object.entries(ICONS)
   .map(([kind, url]) => {
     const selector = kind === 'file' ? 'td.name a::before' : `td.name a.${kind}::before`;
-    return `${selector}{-webkit-mask-image:${url};mask-image:${url}${kind in ICON_COLOURS ? `;background:${ICON_COLOURS[kind]}` : ''}}`;
+    return `${selector}{mask-image:${url}${kind in ICON_COLOURS ? `;background:${ICON_COLOURS[kind]}` : ''}}`;
   })
   .join('\n');
 
@@ -88,15 +89,17 @@ th button:hover,th button:focus-visible{text-decoration:underline}
 tbody tr:hover{background:var(--hover)}
 td.name{width:100%}
 td.name a{display:block;position:relative;padding-left:1.6rem;text-align:left;white-space:pre-wrap;overflow-wrap:anywhere}
-td.name a::before{content:"";position:absolute;left:0;top:.15em;width:1.15em;height:1.15em;background:var(--muted);-webkit-mask-size:contain;mask-size:contain;-webkit-mask-repeat:no-repeat;mask-repeat:no-repeat}
+@supports (mask-size:contain){
+td.name a::before{content:"";position:absolute;left:0;top:.15em;width:1.15em;height:1.15em;background:var(--muted);mask-size:contain;mask-repeat:no-repeat}
 ${ICON_RULES}
+}
 .dir{font-weight:600}
 .size,.mtime,.mtime span{white-space:nowrap;font-variant-numeric:tabular-nums}
 td.size,td.mtime{color:var(--muted)}
 .size{text-align:right}
 .empty{color:var(--muted);font-style:italic}
 .paging{color:var(--muted);margin:.75rem 0}
-@media (max-width:40rem){body{font-size:14px}main{padding:.5rem}th,td{padding:.4rem .3rem}.wide{display:none}}
+@media (max-width:40rem){body{font-size:14px}main{padding:.5rem}th,td{padding:.4rem .3rem}.wide,td.mtime span+span{display:none}}
 `;
 
 /** Error pages: the status as the heading, the sentence, the way back. */

@@ -161,5 +161,5 @@ function modified(mtimeMs: number): string {
   const iso = isoTimestamp(mtimeMs);
   if (iso === null) return '';
   const [day, time] = formatDate(iso).split(' ');
-  return `<time datetime="${iso}"><span>${day}</span><span class="wide"> ${time}</span></time>`;
+  return `<time datetime="${iso}"><span>${day}</span> <span>${time}</span></time>`;
 }

@@ -123,9 +123,9 @@ describe('renderListingHtml: page', () => {
     );
     expect(rows(html)).toEqual([
       '<tr><td class="name"><a href="./docs/" class="dir" dir="auto">docs/</a></td><td class="size">—</td>' +
-        '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z"><span>2024-05-01</span><span class="wide"> 09:30</span></time></td></tr>',
+        '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z"><span>2024-05-01</span> <span>09:30</span></time></td></tr>',
       '<tr><td class="name"><a href="./photo.jpg" class="image" dir="auto">photo.jpg</a></td><td class="size"><data value="1536">1.5 KiB</data></td>' +
-        '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z"><span>2024-05-01</span><span class="wide"> 09:30</span></time></td></tr>',
+        '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z"><span>2024-05-01</span> <span>09:30</span></time></td></tr>',
     ]);
   });
 

@@ -163,7 +163,7 @@ describe('the listing page', () => {
     expect(html).toContain('<a href="../" class="up" aria-label="Parent folder">../</a>');
     expect(LISTING_STYLE).toMatch(/td\.name a\{[^}]*white-space:pre-wrap/);
     for (const kind of ['dir', 'up', 'image', 'code', 'archive', 'media', 'text']) {
-      expect(LISTING_STYLE).toContain(`td.name a.${kind}::before{-webkit-mask-image:url("data:image/svg+xml,`);
+      expect(LISTING_STYLE).toContain(`td.name a.${kind}::before{mask-image:url("data:image/svg+xml,`);
     }
   });
 
