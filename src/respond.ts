@@ -53,8 +53,8 @@ export function settleMiss(ctx: RequestContext): StageResult {
   ctx.entity = custom ?? htmlEntity(renderErrorPage({ status: 404, links: notFoundLinks(ctx) }));
 }
 
-/** The root of what we serve, mount included. */
-function rootLink(ctx: RequestContext): PageLink {
+/** The root of what we serve, mount included: every error page's way back. */
+export function rootLink(ctx: RequestContext): PageLink {
   return { href: `${ctx.mount.prefix}/`, label: `${ctx.mount.shown}/`, note: 'The top folder' };
 }
 
@@ -137,8 +137,8 @@ export function redirect(ctx: RequestContext, location: string): void {
  * (the caller's, or the status's own). Never text from the request: nothing a
  * client sends is echoed. Send it with ERROR_PAGE_POLICY, which allows its style.
  */
-export function errorPage(status: number, explanation?: string): string {
-  return renderErrorPage({ status, explanation });
+export function errorPage(status: number, explanation?: string, links?: readonly PageLink[]): string {
+  return renderErrorPage({ status, explanation, links });
 }
 
 function customNotFoundPage(ctx: RequestContext): Entity | undefined {

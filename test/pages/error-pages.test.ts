@@ -110,6 +110,29 @@ describe('other error pages', () => {
   });
 });
 
+describe('the page of an internal error', () => {
+  it('is styled, says the rest still works, and links the root', async () => {
+    const root = await tempDir('serve-dir-pages-');
+    await writeTree(root, TREE);
+    // An app hook that throws is a bug the server answers with 500 (and an error event).
+    const events: string[] = [];
+    const { port } = await serveDirectory(root, {
+      setHeaders: () => {
+        throw new Error('a bug in the hook');
+      },
+      onEvent: (event) => events.push(event.type),
+    });
+    const response = await request(port, '/plain/file.txt');
+    expect(response.status).toBe(500);
+    expect(response.headers['content-security-policy']).toBe(ERROR_PAGE_POLICY);
+    expect(response.text).toContain('<h1>500 Internal Server Error</h1>');
+    expect(response.text).toContain('other requests are still served');
+    expect(response.text).not.toContain('a bug in the hook');
+    expect(wayBack(response)).toEqual([ROOT]);
+    expect(events).toContain('error');
+  });
+});
+
 describe('mounted in an Express app', () => {
   it('links the mount point as the root', async () => {
     const root = await tempDir('serve-dir-pages-');
