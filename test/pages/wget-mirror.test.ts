@@ -58,8 +58,9 @@ describe.skipIf(!hasWget)('wget --mirror', () => {
 
   async function mirror(path: string): Promise<string[]> {
     const into = await tempDir('serve-dir-mirror-copy-');
-    // -nH: no host:port folder; robots stay on, as a user would run it.
-    await promisify(execFile)(WGET, ['--mirror', '-np', '-nH', '-q', `${base}${path}`], { cwd: into });
+    // -nH: no host:port folder; robots stay on, as a user would run it. No wgetrc, no proxy:
+    // the machine's settings must not change what is fetched.
+    await promisify(execFile)(WGET, ['--no-config', '--no-proxy', '--mirror', '-np', '-nH', '-q', `${base}${path}`], { cwd: into });
     return filesUnder(into);
   }
 
