@@ -27,7 +27,7 @@ export interface RequestEvent {
   path: string;
   /** The status sent; an aborted response keeps the status it would have had. */
   status: number;
-  /** Bytes put on the wire for this response, headers included (as Apache's %O). */
+  /** Body bytes sent (headers not counted; a 304 or a HEAD counts 0). */
   bytes: number;
   ms: number;
   /** The connection closed before the response was complete. */

@@ -7,7 +7,7 @@ import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
 import { requestErrorEvent } from './events.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
-import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE } from './respond.js';
+import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE, rootLink } from './respond.js';
 import { createAuthCheck } from './stages/auth.js';
 import { compress } from './stages/compress.js';
 import { answerCors } from './stages/cors.js';
@@ -200,7 +200,7 @@ function answerInternalError(ctx: RequestContext, error: unknown): void {
     return;
   }
   const status = overloaded ? 503 : 500;
-  const body = Buffer.from(errorPage(status));
+  const body = Buffer.from(errorPage(status, undefined, [rootLink(ctx)]));
   const headers: OutgoingHttpHeaders = {
     'content-type': HTML_TYPE,
     'content-length': body.length,

@@ -20,3 +20,4 @@ export type {
   WarningEvent,
   WatchingEvent,
 } from './events.js';
+export type { ScopedHeadersConfig } from './http/header-rules.js';

@@ -1,6 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import { withSeparator } from './fs/map-path.js';
 import { HANDLED, type Entity, type RequestContext, type StageResult } from './context.js';
+import { renderErrorPage, type PageLink } from './error-page.js';
+import { ERROR_PAGE_POLICY, LISTING_POLICY } from './page-style.js';
+
+export { ERROR_PAGE_POLICY, LISTING_POLICY };
 
 export const HTML_TYPE = 'text/html; charset=utf-8';
 
@@ -24,7 +28,7 @@ export function fail(ctx: RequestContext, status: number, explanation?: string):
   if (forwardError(ctx, status)) return HANDLED;
   ctx.status = status;
   ctx.headers['content-security-policy'] = ERROR_PAGE_POLICY;
-  ctx.entity = htmlEntity(errorPage(status, explanation));
+  ctx.entity = htmlEntity(renderErrorPage({ status, explanation, links: [rootLink(ctx)] }));
 }
 
 /** A recorded miss: 404 with nothing to send yet. */
@@ -46,17 +50,60 @@ export function settleMiss(ctx: RequestContext): StageResult {
   const custom = customNotFoundPage(ctx);
   // The site's own 404.html may load its styles and scripts; only our pages are locked down.
   if (custom === undefined) ctx.headers['content-security-policy'] = ERROR_PAGE_POLICY;
-  ctx.entity = custom ?? htmlEntity(errorPage(404));
+  ctx.entity = custom ?? htmlEntity(renderErrorPage({ status: 404, links: notFoundLinks(ctx) }));
 }
 
+/** The root of what we serve, mount included: every error page's way back. */
+export function rootLink(ctx: RequestContext): PageLink {
+  return { href: `${ctx.mount.prefix}/`, label: `${ctx.mount.shown}/`, note: 'The top folder' };
+}
+
+/** Deeper than this, the 404 page looks no further for a folder that exists. */
+const MAX_PARENT_DEPTH = 32;
+
 /**
- * Content-Security-Policy of the pages we generate. They load nothing, so they
- * may load nothing: should an escaping bug ever let markup from a file name or a
- * request into one, the browser still runs no script and fetches nothing.
+ * A 404's way back: the nearest folder above the address that exists and can
+ * be shown (listed, or with an index page), then the root. Folders are looked up
+ * from the root down, so a hostile address a thousand segments deep costs as
+ * many lookups as the real tree is deep, never more than MAX_PARENT_DEPTH. The
+ * segments passed the path guard (no dot segments, no dotfiles unless allowed),
+ * and what is shown of them is a folder that exists, escaped: the request itself
+ * is never echoed.
  */
-export const ERROR_PAGE_POLICY = "default-src 'none'";
-/** Listings have an inline stylesheet and inline (data:) icons, and nothing else. */
-export const LISTING_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+function notFoundLinks(ctx: RequestContext): PageLink[] {
+  const root = rootLink(ctx);
+  const segments = ctx.target?.segments;
+  if (segments === undefined) return [root];
+  const { files, options } = ctx.services;
+  let nearest = 0;
+  let absolute = withSeparator(options.root);
+  // Only folders above the address: the last segment is what was not found (or not shown).
+  const limit = Math.min(segments.length - 1, MAX_PARENT_DEPTH);
+  for (let depth = 1; depth <= limit; depth++) {
+    absolute += segments[depth - 1];
+    const found = files.lookup(absolute);
+    if (typeof found !== 'object' || found.kind !== 'directory') break;
+    absolute += '/';
+    if (isShown(ctx, absolute)) nearest = depth;
+  }
+  if (nearest === 0) return [root];
+  const shown = segments.slice(0, nearest);
+  const folder: PageLink = {
+    href: `${ctx.mount.prefix}/${shown.map(encodeURIComponent).join('/')}/`,
+    label: `${ctx.mount.shown}/${shown.join('/')}/`,
+    note: 'The nearest folder that exists',
+  };
+  return [folder, root];
+}
+
+/** A folder a visitor can open: listings are on, or it has an index page. */
+function isShown(ctx: RequestContext, folder: string): boolean {
+  if (ctx.options.listing) return true;
+  return ctx.options.index.some((name) => {
+    const index = ctx.services.files.lookup(folder + name);
+    return typeof index === 'object' && index.kind === 'file';
+  });
+}
 
 /**
  * With `forwardErrors`, a client error other than 404 goes to the app's error
@@ -81,20 +128,17 @@ export function redirect(ctx: RequestContext, location: string): void {
   ctx.status = 301;
   ctx.headers['location'] = location;
   ctx.headers['content-security-policy'] = ERROR_PAGE_POLICY;
-  ctx.entity = htmlEntity(errorPage(301));
+  // No link to the new address: it carries the request's query, and a page echoes nothing of a request.
+  ctx.entity = htmlEntity(renderErrorPage({ status: 301 }));
 }
 
 /**
- * An error page: its status, and for some a fixed sentence saying why and what
- * to do. Never text from the request: nothing a client sends is echoed.
+ * An error page: its status, and a fixed sentence saying why and what to do
+ * (the caller's, or the status's own). Never text from the request: nothing a
+ * client sends is echoed. Send it with ERROR_PAGE_POLICY, which allows its style.
  */
-export function errorPage(status: number, explanation?: string): string {
-  const text = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
-  return (
-    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${text}</title></head>\n<body><h1>${text}</h1>${explanation === undefined ? '' : `<p>${explanation}</p>`}</body></html>\n`
-  );
+export function errorPage(status: number, explanation?: string, links?: readonly PageLink[]): string {
+  return renderErrorPage({ status, explanation, links });
 }
 
 function customNotFoundPage(ctx: RequestContext): Entity | undefined {

@@ -1,8 +1,9 @@
-import { BASE_STYLE } from '../page-style.js';
+import { EMPTY_ICON, LISTING_STYLE } from '../page-style.js';
 import type { ListingEntry } from '../fs/read-directory.js';
 import { escapeHtml, formatDate, formatSize, isoTimestamp, visibleName } from './format.js';
-import { nextPageQuery, previousPageQuery, type ListingWindow } from './paging.js';
-import type { SortKey, SortSpec } from './sort.js';
+import { fileKind } from './kind.js';
+import { nextPageQuery, pageQuery, previousPageQuery, type ListingWindow } from './paging.js';
+import { DEFAULT_SORT, type SortKey, type SortSpec } from './sort.js';
 
 export interface ListingPage {
   /** The decoded URL path of the directory, starting and ending with '/', e.g. '/docs/a b/'. */
@@ -16,7 +17,9 @@ export interface ListingPage {
 
 /**
  * A complete HTML page for a directory: no script, no external assets (the CSS
- * is inline), readable on a phone and in dark mode.
+ * and the icons are inline, the tab's icon is empty), readable on a phone and
+ * in dark mode. Its Content-Security-Policy (LISTING_POLICY) allows exactly
+ * that stylesheet.
  *
  * Every link is relative, so the page works behind any prefix or host: entries
  * are `./` + the percent-encoded name (the `./` keeps a name like `a:b` from
@@ -39,7 +42,8 @@ export function renderListingHtml(page: ListingPage, entryRows: readonly string[
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>Index of ${escapeHtml(visibleName(page.urlPath))}</title>
-<style>${STYLE}</style>
+${EMPTY_ICON}
+<style>${LISTING_STYLE}</style>
 </head>
 <body>
 <main>
@@ -89,19 +93,24 @@ function breadcrumbs(segments: readonly string[]): string {
 const COLUMNS: readonly { key: SortKey; label: string }[] = [
   { key: 'name', label: 'Name' },
   { key: 'size', label: 'Size' },
-  { key: 'mtime', label: 'Last modified (UTC)' },
+  { key: 'mtime', label: 'Modified<span class="wide"> (UTC)</span>' },
 ];
 
-/** A header that sorts by its column; on the current column it flips the order. */
+/**
+ * A header that sorts by its column; on the current column it flips the order.
+ * A button in a GET form rather than a link: the same `?sort=…&order=…` URL for
+ * a person, but nothing a crawler follows, so `wget --mirror` saves each folder
+ * once instead of once per order (a form without `action` names no URL either).
+ */
 function columnHeader(key: SortKey, label: string, sort: SortSpec): string {
-  if (sort.key !== key) {
-    return `<th scope="col" class="${key}"><a href="?sort=${key}&amp;order=asc">${label}</a></th>`;
-  }
+  const current = sort.key === key;
   const ascending = sort.order === 'asc';
+  const order = current && ascending ? 'desc' : 'asc';
+  const ariaSort = current ? ` aria-sort="${ascending ? 'ascending' : 'descending'}"` : '';
+  const arrow = current ? `<span aria-hidden="true">${ascending ? ' ↑' : ' ↓'}</span>` : '';
   return (
-    `<th scope="col" class="${key}" aria-sort="${ascending ? 'ascending' : 'descending'}">` +
-    `<a href="?sort=${key}&amp;order=${ascending ? 'desc' : 'asc'}">${label}` +
-    `<span aria-hidden="true">${ascending ? ' ↑' : ' ↓'}</span></a></th>`
+    `<th scope="col" class="${key}"${ariaSort}><form><input type="hidden" name="sort" value="${key}">` +
+    `<button name="order" value="${order}">${label}${arrow}</button></form></th>`
   );
 }
 
@@ -115,7 +124,9 @@ function pagingNote(window: ListingWindow, sort: SortSpec, shown: number): strin
   const links: string[] = [];
   const previous = previousPageQuery(sort, window);
   const next = nextPageQuery(sort, window);
-  if (previous !== null) links.push(`<a href="${escapeHtml(previous)}" rel="prev">Previous ${formatCount(window.pageSize)}</a>`);
+  // The first page in the default order is the folder's own URL: a crawler that pages back saves it once.
+  const previousHref = previous === pageQuery(DEFAULT_SORT, 0) ? './' : previous;
+  if (previousHref !== null) links.push(`<a href="${escapeHtml(previousHref)}" rel="prev">Previous ${formatCount(window.pageSize)}</a>`);
   if (next !== null) {
     const count = Math.min(window.pageSize, window.total - window.offset - window.pageSize);
     links.push(`<a href="${escapeHtml(next)}" rel="next">Next ${formatCount(count)}</a>`);
@@ -129,7 +140,7 @@ function formatCount(count: number): string {
 }
 
 const PARENT_ROW =
-  '<tr><td class="name"><a href="../" class="dir" aria-label="Parent folder">../</a></td><td class="size"></td><td class="mtime"></td></tr>';
+  '<tr><td class="name"><a href="../" class="up" aria-label="Parent folder">../</a></td><td class="size"></td><td class="mtime"></td></tr>';
 const EMPTY_ROW = '<tr><td class="empty" colspan="3">This folder is empty.</td></tr>';
 
 function entryRow(entry: ListingEntry): string {
@@ -138,31 +149,17 @@ function entryRow(entry: ListingEntry): string {
   const href = escapeHtml(`./${encodeURIComponent(entry.name)}${slash}`);
   // dir="auto" gives each name its own direction, isolated: a right-to-left
   // name reads right to left and cannot reorder the text around it.
-  const link = `<a href="${href}"${isDirectory ? ' class="dir"' : ''} dir="auto">${escapeHtml(visibleName(entry.name))}${slash}</a>`;
+  // The class picks the icon (see page-style.ts): a folder, or the file's kind.
+  const kind = isDirectory ? 'dir' : fileKind(entry.name);
+  const link = `<a href="${href}"${kind === 'file' ? '' : ` class="${kind}"`} dir="auto">${escapeHtml(visibleName(entry.name))}${slash}</a>`;
   const size = isDirectory ? '—' : `<data value="${entry.size}">${formatSize(entry.size)}</data>`;
   return `<tr><td class="name">${link}</td><td class="size">${size}</td><td class="mtime">${modified(entry.mtimeMs)}</td></tr>`;
 }
 
-/** Date and time in their own spans: a narrow screen may wrap between them, never inside either. */
+/** Date and time in their own spans: a phone shows the date only, which never wraps (the instant is in `datetime`). */
 function modified(mtimeMs: number): string {
   const iso = isoTimestamp(mtimeMs);
   if (iso === null) return '';
   const [day, time] = formatDate(iso).split(' ');
   return `<time datetime="${iso}"><span>${day}</span> <span>${time}</span></time>`;
 }
-
-const STYLE = `${BASE_STYLE}table{width:100%;border-collapse:collapse}
-th,td{padding:.4rem .6rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-th{font-weight:600;white-space:nowrap}
-th a{color:inherit}
-tbody tr:hover{background:var(--hover)}
-td.name{width:100%;overflow-wrap:anywhere}
-td.name a{display:block}
-.dir{font-weight:600}
-.size,.mtime,.mtime span{white-space:nowrap;font-variant-numeric:tabular-nums}
-td.size,td.mtime{color:var(--muted)}
-.size{text-align:right}
-.empty{color:var(--muted);font-style:italic}
-.paging{color:var(--muted);margin:.75rem 0}
-@media (max-width:40rem){body{font-size:14px}main{padding:.5rem}th,td{padding:.4rem .3rem}.mtime{white-space:normal}}
-`;

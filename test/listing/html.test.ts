@@ -66,8 +66,8 @@ describe('renderListingHtml: page', () => {
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(html).toContain('@media (prefers-color-scheme:dark)');
     expect(html).toContain('<style>');
-    // Nothing to fetch, nothing to run.
-    expect(html).not.toMatch(/<script|<link rel="stylesheet"|@import|url\(|src=|https?:/i);
+    // Nothing to fetch, nothing to run (the icons are data: URLs).
+    expect(html).not.toMatch(/<script|<link rel="stylesheet"|@import|url\((?!"data:)|src=|https?:/i);
   });
 
   it('has exactly one </body> for the live-reload script to go before', () => {
@@ -101,7 +101,7 @@ describe('renderListingHtml: page', () => {
   });
 
   it('links the parent folder except at the root', () => {
-    expect(rows(renderListingHtml(page({ urlPath: '/a/' })))[0]).toContain('<a href="../" class="dir" aria-label="Parent folder">../</a>');
+    expect(rows(renderListingHtml(page({ urlPath: '/a/' })))[0]).toContain('<a href="../" class="up" aria-label="Parent folder">../</a>');
     expect(renderListingHtml(page({ urlPath: '/' }))).not.toContain('href="../"');
   });
 
@@ -124,7 +124,7 @@ describe('renderListingHtml: page', () => {
     expect(rows(html)).toEqual([
       '<tr><td class="name"><a href="./docs/" class="dir" dir="auto">docs/</a></td><td class="size">—</td>' +
         '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z"><span>2024-05-01</span> <span>09:30</span></time></td></tr>',
-      '<tr><td class="name"><a href="./photo.jpg" dir="auto">photo.jpg</a></td><td class="size"><data value="1536">1.5 KiB</data></td>' +
+      '<tr><td class="name"><a href="./photo.jpg" class="image" dir="auto">photo.jpg</a></td><td class="size"><data value="1536">1.5 KiB</data></td>' +
         '<td class="mtime"><time datetime="2024-05-01T09:30:15.000Z"><span>2024-05-01</span> <span>09:30</span></time></td></tr>',
     ]);
   });
@@ -147,27 +147,27 @@ describe('renderListingHtml: page', () => {
   it.each<[SortSpec, string]>([
     [
       { key: 'name', order: 'asc' },
-      '<th scope="col" class="name" aria-sort="ascending"><a href="?sort=name&amp;order=desc">Name<span aria-hidden="true"> ↑</span></a></th>' +
-        '<th scope="col" class="size"><a href="?sort=size&amp;order=asc">Size</a></th>' +
-        '<th scope="col" class="mtime"><a href="?sort=mtime&amp;order=asc">Last modified (UTC)</a></th>',
+      '<th scope="col" class="name" aria-sort="ascending"><form><input type="hidden" name="sort" value="name"><button name="order" value="desc">Name<span aria-hidden="true"> ↑</span></button></form></th>' +
+        '<th scope="col" class="size"><form><input type="hidden" name="sort" value="size"><button name="order" value="asc">Size</button></form></th>' +
+        '<th scope="col" class="mtime"><form><input type="hidden" name="sort" value="mtime"><button name="order" value="asc">Modified<span class="wide"> (UTC)</span></button></form></th>',
     ],
     [
       { key: 'name', order: 'desc' },
-      '<th scope="col" class="name" aria-sort="descending"><a href="?sort=name&amp;order=asc">Name<span aria-hidden="true"> ↓</span></a></th>' +
-        '<th scope="col" class="size"><a href="?sort=size&amp;order=asc">Size</a></th>' +
-        '<th scope="col" class="mtime"><a href="?sort=mtime&amp;order=asc">Last modified (UTC)</a></th>',
+      '<th scope="col" class="name" aria-sort="descending"><form><input type="hidden" name="sort" value="name"><button name="order" value="asc">Name<span aria-hidden="true"> ↓</span></button></form></th>' +
+        '<th scope="col" class="size"><form><input type="hidden" name="sort" value="size"><button name="order" value="asc">Size</button></form></th>' +
+        '<th scope="col" class="mtime"><form><input type="hidden" name="sort" value="mtime"><button name="order" value="asc">Modified<span class="wide"> (UTC)</span></button></form></th>',
     ],
     [
       { key: 'size', order: 'desc' },
-      '<th scope="col" class="name"><a href="?sort=name&amp;order=asc">Name</a></th>' +
-        '<th scope="col" class="size" aria-sort="descending"><a href="?sort=size&amp;order=asc">Size<span aria-hidden="true"> ↓</span></a></th>' +
-        '<th scope="col" class="mtime"><a href="?sort=mtime&amp;order=asc">Last modified (UTC)</a></th>',
+      '<th scope="col" class="name"><form><input type="hidden" name="sort" value="name"><button name="order" value="asc">Name</button></form></th>' +
+        '<th scope="col" class="size" aria-sort="descending"><form><input type="hidden" name="sort" value="size"><button name="order" value="asc">Size<span aria-hidden="true"> ↓</span></button></form></th>' +
+        '<th scope="col" class="mtime"><form><input type="hidden" name="sort" value="mtime"><button name="order" value="asc">Modified<span class="wide"> (UTC)</span></button></form></th>',
     ],
     [
       { key: 'mtime', order: 'asc' },
-      '<th scope="col" class="name"><a href="?sort=name&amp;order=asc">Name</a></th>' +
-        '<th scope="col" class="size"><a href="?sort=size&amp;order=asc">Size</a></th>' +
-        '<th scope="col" class="mtime" aria-sort="ascending"><a href="?sort=mtime&amp;order=desc">Last modified (UTC)<span aria-hidden="true"> ↑</span></a></th>',
+      '<th scope="col" class="name"><form><input type="hidden" name="sort" value="name"><button name="order" value="asc">Name</button></form></th>' +
+        '<th scope="col" class="size"><form><input type="hidden" name="sort" value="size"><button name="order" value="asc">Size</button></form></th>' +
+        '<th scope="col" class="mtime" aria-sort="ascending"><form><input type="hidden" name="sort" value="mtime"><button name="order" value="desc">Modified<span class="wide"> (UTC)</span><span aria-hidden="true"> ↑</span></button></form></th>',
     ],
   ])('column headers for %j sort, and the current one flips', (sort, expected) => {
     expect(headers(sort)).toBe(expected);

@@ -50,7 +50,7 @@ export function unescapeAttribute(value: string): string {
   );
 }
 
-/** Every href in a page, unescaped: what a browser would resolve. */
+/** Every link's href in a page, unescaped: what a browser would resolve. */
 export function hrefsIn(html: string): string[] {
-  return [...html.matchAll(/href="([^"]*)"/g)].map((match) => unescapeAttribute(match[1] as string));
+  return [...html.matchAll(/<a href="([^"]*)"/g)].map((match) => unescapeAttribute(match[1] as string));
 }

@@ -74,7 +74,7 @@ describe('createHostCheck follows the addresses it is told', () => {
   /** The status the check settles for `host` (200: passed on to the next stage). */
   function statusFor(check: ReturnType<typeof createHostCheck>, host: string): number {
     const req = { headers: { host }, rawHeaders: ['Host', host] } as unknown as IncomingMessage;
-    const ctx = { req, headers: {}, status: 200 } as unknown as RequestContext;
+    const ctx = { req, headers: {}, status: 200, mount: { prefix: '', shown: '' } } as unknown as RequestContext;
     check(ctx);
     return ctx.status;
   }

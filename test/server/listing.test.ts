@@ -49,10 +49,10 @@ async function listJson(target: string, onPort = port): Promise<JsonListing> {
   return JSON.parse(response.text) as JsonListing;
 }
 
-/** Every href of a page, with HTML character references undone as a browser would. */
+/** Every link's href of a page, with HTML character references undone as a browser would. */
 function hrefs(html: string): string[] {
   const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-  return [...html.matchAll(/href="([^"]*)"/g)].map((match) =>
+  return [...html.matchAll(/<a href="([^"]*)"/g)].map((match) =>
     match[1]!.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, ref: string) => {
       if (ref[0] !== '#') return entities[ref.toLowerCase()] ?? whole;
       return String.fromCodePoint(ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1)));
