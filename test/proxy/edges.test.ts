@@ -3,6 +3,7 @@
  * fields, --auth / --cors / the Host check in front of proxied paths, live reload in a
  * backend's pages, and WebSocket tunnels (HTTP/1.1, and HTTP/1.1 over TLS beside HTTP/2).
  */
+import { get } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -185,6 +186,23 @@ describe('live reload in the backend pages', () => {
     expect(reply.headers['etag']).toBeUndefined();
   });
 
+  it('the live-reload stream keeps working beside a WebSocket tunnel', async () => {
+    const socket = await tcp(server.port);
+    onCleanup(() => void socket.destroy());
+    const ws = await openWebSocket(socket, '/api/ws/echo');
+    expect(ws.status).toBe(101);
+    const events = await new Promise<{ status: number; type: string }>((resolve, reject) => {
+      const req = get({ host: '127.0.0.1', port: server.port, path: '/__serve-dir/events', headers: { host: `localhost:${server.port}`, accept: 'text/event-stream' } }, (res) => {
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']) });
+        res.destroy();
+      });
+      req.on('error', reject);
+    });
+    expect(events).toEqual({ status: 200, type: expect.stringMatching(/^text\/event-stream/) });
+    ws.send('still here');
+    expect(await ws.next()).toBe('still here');
+  });
+
   it('the live-reload script itself is ours, not the backend\'s, even under a proxied prefix', async () => {
     const reply = await request(server.port, '/__serve-dir/client.js');
     expect(reply.status).toBe(200);
@@ -303,6 +321,17 @@ describe('WebSocket beside HTTP/2 (TLS)', () => {
     const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/index.html', ':scheme': 'https', ':authority': `localhost:${server.port}` }, { endStream: false });
     const response = await new Promise<Record<string, unknown>>((resolve) => stream.once('response', resolve));
     expect(response[':status']).toBe(405);
+    stream.close();
+  });
+
+  it('the Host check reads :authority over HTTP/2 on proxied paths too (403)', async () => {
+    const count = backend.seen.length;
+    const session = http2Connect(`https://localhost:${server.port}`, { ca: cert });
+    onCleanup(() => void session.destroy());
+    const stream = session.request({ ':path': '/api/echo', ':authority': 'evil.example' });
+    const response = await new Promise<Record<string, unknown>>((resolve) => stream.once('response', resolve));
+    expect(response[':status']).toBe(403);
+    expect(backend.seen.length).toBe(count);
     stream.close();
   });
 
