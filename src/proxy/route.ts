@@ -124,6 +124,29 @@ export function backendPath(route: CompiledRoute, path: string): string {
 }
 
 /**
+ * The inverse of backendPath: the path a client asks for to reach `path` of the backend, or
+ * undefined when no request through this route reaches it (outside the target's path, or
+ * outside the rewrite's `to`). Without a target path or a rewrite, every path is its own.
+ */
+export function clientPathFor(route: CompiledRoute, path: string): string | undefined {
+  let rest = path;
+  if (route.basePath !== '') {
+    if (!underPrefix(rest, route.basePath)) return undefined;
+    rest = rest.slice(route.basePath.length) || '/';
+  }
+  const rewrite = route.rewrite;
+  if (rewrite === undefined) return rest;
+  const from = rewrite.from.replace(/(.)\/+$/, '$1');
+  const to = rewrite.to.replace(/\/+$/, '');
+  if (to !== '') {
+    if (!underPrefix(rest, to)) return undefined;
+    rest = rest.slice(to.length);
+  }
+  const joined = (from === '/' ? '' : from) + rest;
+  return joined === '' ? '/' : joined;
+}
+
+/**
  * Check a proxy route (the prefix a plain URL path, the target an http(s) or ws(s) URL without
  * query, the rewrite a path prefix) and return a copy. Throws a UsageError naming the prefix.
  */

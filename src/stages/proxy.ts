@@ -8,7 +8,7 @@ import { fail, htmlEntity } from '../respond.js';
 import { decodeBody } from '../proxy/decode.js';
 import { requestHeadersForBackend, responseHeadersForClient, switchingProtocolsHead } from '../proxy/headers.js';
 import { rewriteForClient } from '../proxy/rewrite.js';
-import { matchProxyRoute, type CompiledRoute, type ProxyMatch } from '../proxy/route.js';
+import { clientPathFor, matchProxyRoute, type CompiledRoute, type ProxyMatch } from '../proxy/route.js';
 import { LIVERELOAD_PREFIX } from './livereload.js';
 
 /** A connection the server handed over after an HTTP/1.1 Upgrade request: the socket and the bytes read past the head. */
@@ -219,7 +219,14 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
     const { res } = ctx;
     const status = response.statusCode ?? 502;
     const headers = responseHeadersForClient(response.rawHeaders);
-    if (route.changeOrigin) rewriteForClient(headers, route.origin, clientOrigin(ctx));
+    if (route.changeOrigin || route.rewrite !== undefined || route.basePath !== '') {
+      rewriteForClient(headers, {
+        backendOrigin: route.origin,
+        clientOrigin: clientOrigin(ctx),
+        changeOrigin: route.changeOrigin,
+        mapPath: (path) => clientPathFor(route, path),
+      });
+    }
     // --cors: on the backend's answers too, unless it says otherwise itself.
     for (const [name, value] of Object.entries(ctx.headers)) if (!(name in headers)) headers[name] = value;
     const userHeaders = services.userHeaders?.forPath((ctx.req.url ?? '').split('?', 1)[0]!);

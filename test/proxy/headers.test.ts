@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBody } from '../../src/proxy/decode.js';
 import { clientAddress, connectionOptions, forwardedElement, requestHeadersForBackend, responseHeadersForClient, switchingProtocolsHead, type ForwardingFacts } from '../../src/proxy/headers.js';
 import { rewriteForClient, rewriteLocation, withoutCookieDomain } from '../../src/proxy/rewrite.js';
+import { clientPathFor, compileProxyRoutes } from '../../src/proxy/route.js';
 
 const FACTS: ForwardingFacts = { clientAddress: '::ffff:192.0.2.7', authority: 'localhost:8000', proto: 'http', backendHost: undefined, upgrade: undefined };
 
@@ -66,9 +67,15 @@ describe('small helpers', () => {
   });
 });
 
-describe('changeOrigin rewrites', () => {
+describe('Location and cookie rewrites', () => {
   const backend = 'http://127.0.0.1:5000';
   const client = 'https://localhost:8443';
+  const identity = (path: string) => path;
+  // A route stripping /api: the backend's /login is the client's /api/login.
+  const [stripping] = compileProxyRoutes({ '/api': { target: backend, rewrite: { from: '/api', to: '' } } });
+  // A route onto the backend's /v1/internal: only paths under it are reachable through /api.
+  const [based] = compileProxyRoutes({ '/api': { target: `${backend}/v1`, rewrite: { from: '/api', to: '/internal' } } });
+
   it.each([
     ['http://127.0.0.1:5000/login?next=/a#top', 'https://localhost:8443/login?next=/a#top'],
     ['HTTP://127.0.0.1:5000/x', 'https://localhost:8443/x'],
@@ -79,8 +86,23 @@ describe('changeOrigin rewrites', () => {
     ['https://127.0.0.1:5000/other-scheme', 'https://127.0.0.1:5000/other-scheme'],
     ['https://example.com/elsewhere', 'https://example.com/elsewhere'],
     ['http://[bad', 'http://[bad'],
-  ])('Location %s -> %s', (location, expected) => {
-    expect(rewriteLocation(location, backend, client)).toBe(expected);
+  ])('changeOrigin: %s -> %s', (location, expected) => {
+    expect(rewriteLocation(location, { backendOrigin: backend, clientOrigin: client, changeOrigin: true, mapPath: identity })).toBe(expected);
+  });
+
+  it.each([
+    // route, changeOrigin, Location from the backend, Location for the client
+    ['stripping', false, '/login?next=%2F', '/api/login?next=%2F'],
+    ['stripping', false, '/', '/api/'],
+    ['stripping', false, 'https://localhost:8443/login', 'https://localhost:8443/api/login'], // the backend saw our Host
+    ['stripping', false, 'http://127.0.0.1:5000/login', 'http://127.0.0.1:5000/login'], // its own origin, not asked to change
+    ['stripping', true, 'http://127.0.0.1:5000/login', 'https://localhost:8443/api/login'],
+    ['based', false, '/v1/internal/users/7', '/api/users/7'],
+    ['based', false, '/v1/public', '/v1/public'], // no request through /api reaches it: kept
+    ['based', true, 'http://127.0.0.1:5000/elsewhere', 'https://localhost:8443/elsewhere'],
+  ] as const)('%s route, changeOrigin %s: %s -> %s', (name, changeOrigin, location, expected) => {
+    const route = name === 'stripping' ? stripping! : based!;
+    expect(rewriteLocation(location, { backendOrigin: backend, clientOrigin: client, changeOrigin, mapPath: (path) => clientPathFor(route, path) })).toBe(expected);
   });
 
   it.each([
@@ -92,10 +114,14 @@ describe('changeOrigin rewrites', () => {
     expect(withoutCookieDomain(cookie)).toBe(expected);
   });
 
-  it('rewriteForClient applies both to a response', () => {
+  it('rewriteForClient: cookie domains only with changeOrigin', () => {
+    const context = { backendOrigin: backend, clientOrigin: client, changeOrigin: true, mapPath: identity };
     const headers = { location: `${backend}/a`, 'set-cookie': ['a=1; Domain=127.0.0.1', 'b=2'] };
-    rewriteForClient(headers, backend, client);
+    rewriteForClient(headers, context);
     expect(headers).toEqual({ location: `${client}/a`, 'set-cookie': ['a=1', 'b=2'] });
+    const kept = { 'set-cookie': 'a=1; Domain=127.0.0.1' };
+    rewriteForClient(kept, { ...context, changeOrigin: false });
+    expect(kept).toEqual({ 'set-cookie': 'a=1; Domain=127.0.0.1' });
   });
 });
 

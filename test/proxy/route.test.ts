@@ -1,6 +1,6 @@
 /** Which requests go to which backend, at which path: tables of cases. */
 import { describe, expect, it } from 'vitest';
-import { backendPath, compileProxyRoutes, escapesPrefix, matchProxyRoute, parseProxyFlag } from '../../src/proxy/route.js';
+import { backendPath, clientPathFor, compileProxyRoutes, escapesPrefix, matchProxyRoute, parseProxyFlag } from '../../src/proxy/route.js';
 
 const routes = compileProxyRoutes({
   '/api': 'http://127.0.0.1:5000',
@@ -66,6 +66,24 @@ describe('backendPath', () => {
     ['/apix', '/v1/apix'], // the rewrite matches whole segments too
   ])('%s -> %s', (path, expected) => {
     expect(backendPath(route!, path)).toBe(expected);
+  });
+});
+
+describe('clientPathFor, the inverse of backendPath', () => {
+  it.each([
+    [{ '/api': 'http://h' }, '/anything', '/anything'],
+    [{ '/api': { target: 'http://h', rewrite: { from: '/api', to: '' } } }, '/login', '/api/login'],
+    [{ '/api': { target: 'http://h', rewrite: { from: '/api', to: '' } } }, '/', '/api/'],
+    [{ '/api': { target: 'http://h/v1' } }, '/v1/api/x', '/api/x'],
+    [{ '/api': { target: 'http://h/v1' } }, '/v2/x', undefined],
+    [{ '/api': { target: 'http://h/v1' } }, '/v1x', undefined],
+    [{ '/api': { target: 'http://h', rewrite: { from: '/api', to: '/internal' } } }, '/internal/x', '/api/x'],
+    [{ '/api': { target: 'http://h', rewrite: { from: '/api', to: '/internal' } } }, '/public', undefined],
+  ] as const)('%j: %s -> %s', (table, path, expected) => {
+    const [route] = compileProxyRoutes(table as Record<string, string>);
+    expect(clientPathFor(route!, path)).toBe(expected);
+    // And back: the client's path goes to the same backend path.
+    if (expected !== undefined) expect(backendPath(route!, expected)).toBe(path);
   });
 });
 
