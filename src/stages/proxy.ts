@@ -77,6 +77,9 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
     const match = matchProxyRoute(routes, url);
     if (match === undefined) return;
     if (match === 'refused') return fail(ctx, 400);
+    // TRACE echoes the request as the backend received it, forwarding fields and all: it is
+    // left to the method stage (405), as nginx does.
+    if (ctx.method === 'TRACE') return;
     if (deps.auth !== undefined && deps.auth(ctx) === HANDLED) return HANDLED;
     const upgraded = deps.upgradeOf?.(ctx.req);
     if (upgraded !== undefined && match.route.ws && isWebSocketHandshake(ctx, upgraded)) return tunnel(ctx, match, upgraded);

@@ -79,6 +79,19 @@ describe('request framing and hop-by-hop fields (HTTP/1.1, raw bytes)', () => {
     expect(names(seen.raw)).not.toContain('x-named');
   });
 
+  it('TRACE is not forwarded (405): it would echo what the backend received', async () => {
+    const count = backend.seen.length;
+    const reply = await request(server.port, '/api/echo', { method: 'TRACE' });
+    expect(reply.status).toBe(405);
+    expect(backend.seen.length).toBe(count);
+  });
+
+  it.each(['PUT', 'DELETE', 'PATCH', 'OPTIONS'])('%s is forwarded', async (method) => {
+    const reply = await request(server.port, '/api/echo', { method, headers: { 'Content-Length': '0' } });
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.text)).toMatchObject({ method });
+  });
+
   it('Content-Length with Transfer-Encoding is refused before the backend (400)', async () => {
     const count = backend.seen.length;
     const reply = parseResponse(
