@@ -10,6 +10,8 @@ import { writeFile } from 'node:fs/promises';
 import { connect as tlsConnect } from 'node:tls';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import express from 'express';
+import { createHandler } from '../../src/index.js';
 import { generateCertificate } from '../../src/tls/certificate.js';
 import type { RunningServer } from '../../src/index.js';
 import { cleanup, exchange, onCleanup, parseResponse, request, serveDirectory, tempDir, writeTree } from '../helpers/server.js';
@@ -387,5 +389,23 @@ describe('kept backend connections', () => {
     // A request with a body is not sent twice: the backend may have acted on it.
     const third = parseResponse(await exchange(server.port, 'POST /api/c HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx'));
     expect([third.status, connections]).toEqual([502, 2]);
+  });
+});
+
+describe('as Express middleware', () => {
+  it('proxies its prefixes (any method) and leaves the rest to the files and the app', async () => {
+    const app = express();
+    const handler = createHandler({ directory: root, proxy: { '/api': backend.origin }, onEvent: () => {} });
+    onCleanup(() => handler.close());
+    app.use(handler);
+    app.post('/form', (_req, res) => void res.send('the app'));
+    const listening = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => listening.once('listening', resolve));
+    onCleanup(() => new Promise<void>((resolve) => listening.close(() => resolve())));
+    const port = (listening.address() as { port: number }).port;
+    const proxied = await request(port, '/api/echo', { method: 'POST', headers: { 'Content-Length': '0' } });
+    expect(JSON.parse(proxied.text)).toMatchObject({ method: 'POST', url: '/api/echo' });
+    expect((await request(port, '/index.html')).text).toContain('static');
+    expect((await request(port, '/form', { method: 'POST', headers: { 'Content-Length': '0' } })).text).toBe('the app');
   });
 });
