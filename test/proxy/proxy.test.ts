@@ -149,8 +149,9 @@ describe.each(TRANSPORTS)('proxy over $name', ({ tls }) => {
     expect(reply.status).toBe(200);
     expect(Number(reply.headers['content-length'])).toBe(size);
     expect([received, wrong]).toEqual([size, 0]);
-    // Backend, proxy and client share this process: all three together hold far less than the body.
-    expect(peakRss - before.rss).toBeLessThan(96 * MIB);
+    // Backend, proxy and client share this process: all three together hold far less than the body
+    // (measured: RSS +47 to +66 MiB, mostly socket buffers awaiting collection; heap +2 MiB).
+    expect(peakRss - before.rss).toBeLessThan(128 * MIB);
     expect(peakHeap - before.heapUsed).toBeLessThan(64 * MIB);
   }, 60_000);
 
