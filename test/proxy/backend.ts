@@ -135,6 +135,18 @@ export async function startBackend(): Promise<Backend> {
         more();
         return;
       }
+      case '/api/app': {
+        // An app's page that talks to the app over a WebSocket, as a person's browser would.
+        const body = `<!doctype html><html><head><meta charset="utf-8"><title>app</title></head><body><p id="out">waiting</p><script>
+const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/api/ws/echo');
+ws.onopen = () => ws.send('echoed through serve-dir');
+ws.onmessage = (event) => { document.getElementById('out').textContent = event.data; };
+ws.onerror = () => { document.getElementById('out').textContent = 'websocket error'; };
+</script></body></html>`;
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
       case '/api/headers-flood':
       case '/api/head-forever':
         hostile(req, res, url.pathname);
