@@ -1,0 +1,185 @@
+/**
+ * One client over the three transports startServer speaks, so that an integration suite
+ * runs unchanged over each:
+ *   'http1' plain HTTP/1.1: the request written byte for byte on a new connection
+ *   'https' the same bytes inside TLS (ALPN http/1.1, HTTP/2 off on the server)
+ *   'h2'    node's own HTTP/2 client, one session per server shared by its requests
+ * The answer has the shape of the raw helper's (status, lower-case headers, body, text),
+ * so a test reads it the same whatever carried it. Over h2 there is no request line and
+ * no Connection or Transfer-Encoding: a case about those bytes is HTTP/1-only, and says so.
+ *
+ *   describe.each(TRANSPORTS)('over %s', (transport) => {
+ *     const request = client(transport);
+ *     beforeAll(async () => ({ port } = await serveOver(transport, root)));
+ *     it('...', async () => expect((await request(port, '/a.txt')).status).toBe(200));
+ *   });
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as h2Connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import type { Options, RunningServer } from '../../src/index.js';
+import { generateCertificate } from '../../src/tls/certificate.js';
+import { exchange, onCleanup, parseResponse, serveDirectory, type RawResponse, type RequestOptions } from './server.js';
+
+export type TransportName = 'http1' | 'https' | 'h2';
+/** Every transport, for `describe.each`. */
+export const TRANSPORTS: readonly TransportName[] = ['http1', 'https', 'h2'];
+
+/** What `request` sends. */
+export interface TransportRequest extends RequestOptions {
+  port: number;
+  /** The request target: written verbatim on HTTP/1 lines, sent as `:path` over h2. */
+  target: string;
+}
+
+// ---------------------------------------------------------------- TLS
+
+/** One certificate per test file (an EC key: made in milliseconds), for the names a test connects by. */
+let certificate: { cert: string; key: string } | undefined;
+let certificateFiles: { certFile: string; keyFile: string } | undefined;
+
+function testCertificate(): { cert: string; key: string } {
+  certificate ??= generateCertificate({ names: ['localhost', '127.0.0.1', '::1'] });
+  return certificate;
+}
+
+/**
+ * The certificate and key as files, as startServer takes them. Written once and kept
+ * for every server the file starts, inside a test or outside: removed when the process exits.
+ */
+function testCertificateFiles(): { certFile: string; keyFile: string } {
+  if (certificateFiles !== undefined) return certificateFiles;
+  const { cert, key } = testCertificate();
+  const directory = mkdtempSync(join(tmpdir(), 'serve-dir-tls-'));
+  process.once('exit', () => rmSync(directory, { recursive: true, force: true }));
+  certificateFiles = { certFile: join(directory, 'cert.pem'), keyFile: join(directory, 'key.pem') };
+  writeFileSync(certificateFiles.certFile, cert);
+  writeFileSync(certificateFiles.keyFile, key, { mode: 0o600 });
+  return certificateFiles;
+}
+
+/** The trusted certificate's file, for clients run as programs (curl --cacert, wget --ca-certificate). */
+export function trustedCertificateFile(): string {
+  return testCertificateFiles().certFile;
+}
+
+/** The base URL of a server on `port` over `transport`, e.g. https://localhost:41234. */
+export function baseUrl(transport: TransportName, port: number): string {
+  return `${transport === 'http1' ? 'http' : 'https'}://localhost:${port}`;
+}
+
+/** The certificate clients trust (PEM). */
+export function trustedCertificate(): string {
+  return testCertificate().cert;
+}
+
+// ---------------------------------------------------------------- servers
+
+/**
+ * `serveDirectory` over `transport`: plain HTTP, HTTPS with HTTP/2 off, or HTTPS with
+ * HTTP/2 (which also answers HTTP/1.1 by ALPN). Closed like any `serveDirectory` server.
+ */
+export async function serveOver(transport: TransportName, directory: string, options: Options = {}): Promise<RunningServer> {
+  if (transport === 'http1') return serveDirectory(directory, options);
+  const { certFile, keyFile } = testCertificateFiles();
+  return serveDirectory(directory, { tlsCert: certFile, tlsKey: keyFile, http2: transport === 'h2', ...options });
+}
+
+// ---------------------------------------------------------------- requests
+
+/** One request over `transport`; the answer as the raw helper gives it. */
+export function request(transport: TransportName, options: TransportRequest): Promise<RawResponse> {
+  if (transport === 'http1') return exchange(options.port, requestBytes(options), options.address).then(parseResponse);
+  if (transport === 'https') return tlsExchange(options.port, requestBytes(options), options.address).then(parseResponse);
+  return h2Request(options);
+}
+
+/** `request` bound to a transport, with the raw helper's signature: `request(port, target, options)`. */
+export function client(transport: TransportName): (port: number, target: string, options?: RequestOptions) => Promise<RawResponse> {
+  return (port, target, options = {}) => request(transport, { ...options, port, target });
+}
+
+/** The HTTP/1.1 request the raw helper writes: target verbatim, then `Connection: close`. */
+function requestBytes({ target, method, headers, hostHeader }: TransportRequest): Buffer {
+  const lines = [`${method ?? 'GET'} ${target} HTTP/1.1`, `Host: ${hostHeader ?? 'localhost'}`];
+  for (const [name, value] of Object.entries(headers ?? {})) lines.push(`${name}: ${value}`);
+  lines.push('Connection: close', '', '');
+  return Buffer.from(lines.join('\r\n'), 'utf8');
+}
+
+/** `exchange` inside TLS: every byte received until the server closes. */
+function tlsExchange(port: number, bytes: Buffer, address = '127.0.0.1'): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ port, host: address, servername: 'localhost', ca: trustedCertificate(), ALPNProtocols: ['http/1.1'] });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+    socket.on('secureConnect', () => socket.write(bytes));
+  });
+}
+
+/** One HTTP/2 session per server (port and address), reopened if the server ended it. */
+const sessions = new Map<string, ClientHttp2Session>();
+
+/** The shared session to the server on `port` (opened on first use, destroyed by `cleanup()` or the test's end). */
+export function h2Session(port: number, address = '127.0.0.1'): ClientHttp2Session {
+  const key = `${address}:${port}`;
+  const open = sessions.get(key);
+  if (open !== undefined && !open.closed && !open.destroyed) return open;
+  const host = address.includes(':') ? `[${address}]` : address;
+  const session = h2Connect(`https://${host}:${port}`, { ca: trustedCertificate(), servername: 'localhost' });
+  // A session's own error (the server went away) fails its open requests; the next opens a new one.
+  session.on('error', () => {});
+  session.once('close', () => {
+    if (sessions.get(key) === session) sessions.delete(key);
+  });
+  sessions.set(key, session);
+  onCleanup(() => void session.destroy());
+  return session;
+}
+
+/** Request fields HTTP/2 forbids (RFC 9113 §8.2.2): a test that sends them is about HTTP/1. */
+const CONNECTION_FIELDS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host']);
+
+function h2Request({ port, target, method, headers, hostHeader, address }: TransportRequest): Promise<RawResponse> {
+  const fields: Record<string, string> = {
+    ':method': method ?? 'GET',
+    ':path': target,
+    ':authority': hostHeader ?? 'localhost',
+    ':scheme': 'https',
+  };
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (CONNECTION_FIELDS.has(lower)) throw new Error(`${name} is an HTTP/1 field: keep this case on http1 and https`);
+    // RFC 9113 §8.2.1: an HTTP/2 field value neither starts nor ends with whitespace (an
+    // HTTP/1 parser drops it around the value, so the server sees the same either way).
+    fields[lower] = value.trim();
+  }
+  return new Promise((resolve, reject) => {
+    const stream = h2Session(port, address).request(fields, { endStream: true });
+    const chunks: Buffer[] = [];
+    let head: IncomingHttpHeaders | undefined;
+    stream.on('response', (received) => (head = received));
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('close', () => {
+      if (head === undefined) return reject(new Error(`the stream closed without a response (RST code ${stream.rstCode})`));
+      // A body cut short is a reset stream: what HTTP/1 would show as a short body on a closed connection.
+      const body = Buffer.concat(chunks);
+      resolve({ ...responseFields(head), body, text: body.toString('utf8') });
+    });
+  });
+}
+
+/** The status and header fields (no pseudo-headers), in the raw helper's shape. */
+function responseFields(head: IncomingHttpHeaders): Pick<RawResponse, 'status' | 'headers' | 'headerNames'> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(head)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return { status: Number(head[':status']), headers, headerNames: Object.keys(headers) };
+}
