@@ -21,7 +21,17 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import type { Options, RunningServer } from '../../src/index.js';
 import { generateCertificate } from '../../src/tls/certificate.js';
-import { exchange, onCleanup, parseResponse, serveDirectory, type RawResponse, type RequestOptions } from './server.js';
+import {
+  exchange,
+  onCleanup,
+  parseResponse,
+  serveDirectory,
+  spawnCli,
+  type CliOptions,
+  type RawResponse,
+  type RequestOptions,
+  type StartedCli,
+} from './server.js';
 
 export type TransportName = 'http1' | 'https' | 'h2';
 /** Every transport, for `describe.each`. */
@@ -85,6 +95,20 @@ export async function serveOver(transport: TransportName, directory: string, opt
   if (transport === 'http1') return serveDirectory(directory, options);
   const { certFile, keyFile } = testCertificateFiles();
   return serveDirectory(directory, { tlsCert: certFile, tlsKey: keyFile, http2: transport === 'h2', ...options });
+}
+
+/** The CLI flags that make `serve-dir` speak `transport` (with the test certificate). */
+export function cliFlags(transport: TransportName): string[] {
+  if (transport === 'http1') return [];
+  const { certFile, keyFile } = testCertificateFiles();
+  return ['--tls-cert', certFile, '--tls-key', keyFile, ...(transport === 'h2' ? [] : ['--no-http2'])];
+}
+
+/** `spawnCli` with `cliFlags(transport)` added, resolved once its banner shows the URL. */
+export async function startCliOver(transport: TransportName, args: readonly string[], options?: CliOptions): Promise<StartedCli> {
+  const cli = spawnCli([...args, ...cliFlags(transport)], options);
+  const match = await cli.waitForStdout(/(https?:\/\/\S+:(\d+))/);
+  return { ...cli, url: match[1]!, port: Number(match[2]) };
 }
 
 // ---------------------------------------------------------------- requests
