@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import type { Options, RunningServer } from '../../src/index.js';
 import { generateCertificate } from '../../src/tls/certificate.js';
+import { send, type Exchange, type RawRequest, type SendOptions } from './raw.js';
 import {
   exchange,
   onCleanup,
@@ -206,4 +207,100 @@ function responseFields(head: IncomingHttpHeaders): Pick<RawResponse, 'status' |
     headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return { status: Number(head[':status']), headers, headerNames: Object.keys(headers) };
+}
+
+// ---------------------------------------------------------------- hostile clients
+
+/**
+ * raw.ts's `send` over `transport`: the bytes written verbatim on a new connection, in
+ * TLS for 'https'. Never rejects: whatever came back once the connection ended.
+ * HTTP/1 bytes have no meaning on an HTTP/2 session: 'h2' is refused here.
+ */
+export function sendOver(transport: TransportName, port: number, bytes: string | Buffer, options: SendOptions = {}): Promise<Exchange> {
+  if (transport === 'http1') return send(port, bytes, options);
+  if (transport === 'h2') throw new Error('raw HTTP/1 bytes: keep this case on http1 and https');
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ port, host: options.address ?? '127.0.0.1', servername: 'localhost', ca: trustedCertificate(), ALPNProtocols: ['http/1.1'] });
+    const chunks: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      socket.destroy();
+    }, options.timeoutMs ?? 5000);
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (options.headOnly && Buffer.concat(chunks).includes('\r\n\r\n')) socket.destroy();
+    });
+    socket.on('error', () => {}); // 'close' follows
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ bytes: Buffer.concat(chunks), timedOut });
+    });
+    socket.on('secureConnect', () =>
+      socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, () => {
+        if (options.endAfterWrite) socket.end();
+      }),
+    );
+  });
+}
+
+/** What a hostile request got over HTTP/2: the response, or the stream reset before one. */
+export type H2Outcome = { kind: 'response'; response: RawResponse; headBytes: string } | { kind: 'reset'; code: number };
+
+/**
+ * A raw.ts request as an HTTP/2 stream on the shared session (`headOnly`: cancelled once
+ * the response head is in): the target as `:path`, the
+ * first Host line as `:authority` (no Host line: `localhost`), the other lines as fields.
+ * A request HTTP/2 cannot carry (a field value with NUL, CR or LF) is refused by the
+ * stack on one side or the other: that comes back as a reset, not a rejection.
+ */
+export function h2Exchange(
+  port: number,
+  request: RawRequest,
+  { timeoutMs = 5000, headOnly = false }: { timeoutMs?: number; headOnly?: boolean } = {},
+): Promise<H2Outcome | 'timed out'> {
+  const lines = request.headers ?? [['Host', 'localhost']];
+  const host = lines.find(([name]) => name.toLowerCase() === 'host');
+  const fields: Record<string, string | string[]> = {
+    ':method': request.method ?? 'GET',
+    ':path': typeof request.target === 'string' ? request.target : request.target.toString('latin1'),
+    ':scheme': 'https',
+    ':authority': host?.[1] ?? 'localhost',
+  };
+  for (const [name, value] of lines) {
+    const lower = name.toLowerCase();
+    if (CONNECTION_FIELDS.has(lower)) continue;
+    const before = fields[lower];
+    fields[lower] = before === undefined ? value.trim() : [...[before].flat(), value.trim()];
+  }
+  const body = typeof request.body === 'string' ? Buffer.from(request.body, 'latin1') : request.body;
+  return new Promise((resolve) => {
+    let stream: ReturnType<ClientHttp2Session['request']>;
+    try {
+      stream = h2Session(port).request(fields, { endStream: body === undefined || body.length === 0 });
+    } catch {
+      // Node's client refuses to send it at all (an invalid field value).
+      return resolve({ kind: 'reset', code: -1 });
+    }
+    if (body !== undefined && body.length > 0) stream.end(body);
+    const chunks: Buffer[] = [];
+    let head: IncomingHttpHeaders | undefined;
+    const timer = setTimeout(() => {
+      stream.close();
+      resolve('timed out');
+    }, timeoutMs);
+    stream.on('response', (received) => {
+      head = received;
+      // An endless stream (live reload): the head is the answer; the stream is cancelled.
+      if (headOnly) stream.close();
+    });
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', () => {}); // 'close' follows
+    stream.on('close', () => {
+      clearTimeout(timer);
+      if (head === undefined) return resolve({ kind: 'reset', code: stream.rstCode ?? -1 });
+      const response = { ...responseFields(head), body: Buffer.concat(chunks), text: Buffer.concat(chunks).toString('utf8') };
+      resolve({ kind: 'response', response, headBytes: JSON.stringify(head) });
+    });
+  });
 }
