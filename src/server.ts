@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
+import { constants as http2Constants, createSecureServer, type Http2SecureServer, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -98,7 +98,10 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     ? undefined
     : emitRequests(resolved.emit, (req) => resolved.watch && (req.url ?? '').startsWith(LIVERELOAD_PREFIX));
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    log?.(req, res);
+    // An HTTP/2 stream shares its session's socket: its own bytes are counted as handed over.
+    const sent = isHttp2(res) && (log !== undefined || stalls !== undefined) ? meterStream(res) : undefined;
+    if (sent !== undefined) stalls?.watchStream(sent);
+    log?.(req, res, sent);
     if (hasUndeterminedLength(req)) return refuseFraming(res);
     handler(req, res);
   });
@@ -195,10 +198,13 @@ function isHttp2(res: ServerResponse): boolean {
  * (whose compressor waits on the same queue). A connection with nothing waiting is
  * never stalled: an idle keep-alive connection (it has its own timeout), a
  * live-reload stream between events, a request still being worked on.
- * (HTTP/2 will need the same sampling per stream, for its flow-control window.)
+ * An HTTP/2 stream a client stops reading is held by flow control in this process,
+ * while the session's socket may stay busy with other streams: each stream is
+ * sampled too, by the bytes it has handed on, and cut alone (RST_STREAM).
  */
 class StallWatch {
   readonly #sockets = new Map<Socket, WriteProgress>();
+  readonly #streams = new Map<MeteredStream, WriteProgress>();
   readonly #intervalMs: number;
   readonly #timer: NodeJS.Timeout;
   #lastSweep = performance.now();
@@ -231,9 +237,15 @@ class StallWatch {
     if (oldest !== undefined && now - oldest[1].since >= this.stallMs / 10) oldest[0].destroy();
   }
 
+  watchStream(stream: MeteredStream): void {
+    this.#streams.set(stream, { taken: 0, since: performance.now(), waiting: false });
+    stream.closed.then(() => this.#streams.delete(stream));
+  }
+
   close(): void {
     clearInterval(this.#timer);
     this.#sockets.clear();
+    this.#streams.clear();
   }
 
   #sweep(): void {
@@ -255,7 +267,68 @@ class StallWatch {
         socket.destroy();
       }
     }
+    for (const [stream, mark] of this.#streams) {
+      if (late >= this.stallMs / 2) mark.since += late;
+      const waiting = stream.waiting();
+      const taken = stream.bytes();
+      mark.waiting = waiting;
+      if (!waiting || taken - mark.taken >= MIN_PROGRESS_BYTES) {
+        mark.taken = taken;
+        mark.since = now;
+      } else if (now - mark.since >= this.stallMs) {
+        stream.cut();
+      }
+    }
   }
+}
+
+/** A response on an HTTP/2 stream, with its own byte count (see meterStream). */
+interface MeteredStream {
+  /** Body bytes the stream has taken from the response (handed to the session, sent or queued there). */
+  bytes(): number;
+  /** Whether bytes wait in the stream, held back by the client's flow-control window. */
+  waiting(): boolean;
+  /** Reset the stream (CANCEL), leaving its session and the other streams alone. */
+  cut(): void;
+  /** The stream was reset before the response completed (node:http2 emits 'finish' on any close). */
+  reset(): boolean;
+  closed: Promise<void>;
+}
+
+/**
+ * Count what a response writes to its HTTP/2 stream. The session's socket counts every
+ * stream's bytes and node:http2 keeps no count per stream, so the response's writes are
+ * counted as they are made; what still waits in the stream is not yet taken. A write
+ * counts as taken only once all of it is, so large ones are handed over in pieces of
+ * MIN_PROGRESS_BYTES: a client reading slowly shows its progress piece by piece.
+ */
+function meterStream(res: ServerResponse): MeteredStream {
+  const stream = (res as ServerResponse & { stream: ServerHttp2Stream }).stream;
+  let handed = 0;
+  // node:http2's end() writes its last chunk through write(): counting write() counts all.
+  const writable = res as unknown as { write: (...args: unknown[]) => boolean };
+  const { write } = writable;
+  writable.write = (chunk: unknown, ...rest: unknown[]) => {
+    if (!Buffer.isBuffer(chunk) || chunk.length <= MIN_PROGRESS_BYTES) {
+      handed += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8') : chunk instanceof Uint8Array ? chunk.byteLength : 0;
+      return write.call(res, chunk, ...rest);
+    }
+    handed += chunk.length;
+    const callback = rest.find((arg) => typeof arg === 'function');
+    let more = true;
+    for (let at = 0; at < chunk.length; at += MIN_PROGRESS_BYTES) {
+      const last = at + MIN_PROGRESS_BYTES >= chunk.length;
+      more = write.call(res, chunk.subarray(at, at + MIN_PROGRESS_BYTES), ...(last && callback !== undefined ? [callback] : []));
+    }
+    return more;
+  };
+  return {
+    bytes: () => handed - stream.writableLength,
+    waiting: () => !stream.destroyed && stream.writableLength > 0,
+    cut: () => stream.close(http2Constants.NGHTTP2_CANCEL),
+    reset: () => stream.rstCode !== undefined && stream.rstCode !== http2Constants.NGHTTP2_NO_ERROR,
+    closed: new Promise((resolve) => stream.once('close', resolve)),
+  };
 }
 
 /**
