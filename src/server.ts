@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { constants as http2Constants, createSecureServer, type Http2SecureServer, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -10,6 +10,8 @@ import { emitRequests, listeningEvent } from './events.js';
 import { resolveOptions, UsageError, type Options, type ResolvedOptions } from './options.js';
 import { LIVERELOAD_PREFIX } from './stages/livereload.js';
 import { ALLOW } from './stages/method.js';
+import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
+import { planBytes, writeResponse } from './respond.js';
 import { serverCredentials, type ServerCredentials } from './tls/wiring.js';
 
 export interface RunningServer {
@@ -112,12 +114,8 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   server.on('connect', (req: IncomingMessage, socket: Duplex | ServerResponse) => {
     // Told apart by what node handed us, not the version the client claimed: a raw
     // HTTP/1 request line may say "HTTP/2.0" and still come with a bare socket.
-    if ('writeHead' in socket) {
-      const res = socket;
-      res.writeHead(405, { allow: ALLOW, 'content-length': 0 });
-      return void res.end();
-    }
-    (socket as Duplex).end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOW}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if ('writeHead' in socket) return writeResponse(socket, { status: 405, headers: ['allow', ALLOW, 'content-length', 0], body: { kind: 'none' } });
+    (socket as Duplex).end(planBytes({ status: 405, headers: ['Allow', ALLOW, 'Connection', 'close', 'Content-Length', 0], body: { kind: 'none' } }));
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed requests get a plain 400 (or 431/408) and never reach the handler.
@@ -126,7 +124,7 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     // response's body: cut the connection instead.
     if (!socket.writable || error.code === 'ECONNRESET' || responseStarted(socket)) return socket.destroy();
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(planBytes({ status, headers: ['Connection', 'close', 'Content-Length', 0], body: { kind: 'none' } }));
   });
 
   let bound: Awaited<ReturnType<typeof listen>>;
@@ -375,8 +373,7 @@ function hasUndeterminedLength(req: IncomingMessage): boolean {
 }
 
 function refuseFraming(res: ServerResponse): void {
-  res.writeHead(400, { connection: 'close', 'content-length': 0 });
-  res.end();
+  writeResponse(res, { status: 400, headers: ['connection', 'close', 'content-length', 0], body: { kind: 'none' } });
 }
 
 /** Whether a response has put bytes on this socket (the check Node's own clientError default makes). */

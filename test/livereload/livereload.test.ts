@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVERELOAD_PREFIX, startLiveReload, type LiveReload } from '../../src/livereload/index.js';
 import { formatEvent } from '../../src/log.js';
+import { writeResponse } from '../../src/respond.js';
 import { inotifyWatchedInodes } from './inotify.js';
 import { cleanup, onCleanup, tempDir, writeTree } from '../helpers/server.js';
 import { client, serveOver, TRANSPORTS } from '../helpers/transport.js';
@@ -36,7 +37,7 @@ async function startSite(files: Record<string, string>, ignore: string[] = []): 
   const logs: string[] = [];
   const liveReload = await startLiveReload({ root, ignore, poll: false, emit: (event) => logs.push(formatEvent(event) ?? '') });
   const server = http.createServer((req, res) => {
-    if (req.url?.startsWith(LIVERELOAD_PREFIX) && liveReload.handle(req, res)) return;
+    if (req.url?.startsWith(LIVERELOAD_PREFIX) && liveReload.handle(req, res, (plan) => writeResponse(res, plan))) return;
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -274,6 +275,9 @@ describe.each(TRANSPORTS)('live reload through startServer over %s', (transport)
     const foreign = await SseClient.over(transport, port, `${LIVERELOAD_PREFIX}events`, { Origin: 'http://evil.example' });
     onCleanup(() => foreign.close());
     expect(foreign.status).toBe(403);
+    // Written by the server's one writer, with its header policy.
+    expect(foreign.response.headers['x-content-type-options']).toBe('nosniff');
+    expect(foreign.response.headers['content-type']).toBe('text/plain; charset=utf-8');
     await foreign.ended;
   });
 
