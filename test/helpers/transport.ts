@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as h2Connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Options, RunningServer } from '../../src/index.js';
 import { generateCertificate } from '../../src/tls/certificate.js';
 import { send, type Exchange, type RawRequest, type SendOptions } from './raw.js';
@@ -134,10 +134,22 @@ function requestBytes({ target, method, headers, hostHeader }: TransportRequest)
   return Buffer.from(lines.join('\r\n'), 'utf8');
 }
 
+/** TLS sessions to resume, per server: a resumed handshake skips the certificate, and keeps a suite of thousands of requests fast. */
+const tlsSessions = new Map<string, Buffer>();
+
+/** A TLS connection speaking HTTP/1.1 to the server on `port`, resuming the last session with it. */
+function tlsSocket(port: number, address: string): TLSSocket {
+  const key = `${address}:${port}`;
+  const session = tlsSessions.get(key);
+  const socket = tlsConnect({ port, host: address, servername: 'localhost', ca: trustedCertificate(), ALPNProtocols: ['http/1.1'], ...(session === undefined ? {} : { session }) });
+  socket.on('session', (ticket: Buffer) => tlsSessions.set(key, ticket));
+  return socket;
+}
+
 /** `exchange` inside TLS: every byte received until the server closes. */
 function tlsExchange(port: number, bytes: Buffer, address = '127.0.0.1'): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ port, host: address, servername: 'localhost', ca: trustedCertificate(), ALPNProtocols: ['http/1.1'] });
+    const socket = tlsSocket(port, address);
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
@@ -220,7 +232,7 @@ export function sendOver(transport: TransportName, port: number, bytes: string |
   if (transport === 'http1') return send(port, bytes, options);
   if (transport === 'h2') throw new Error('raw HTTP/1 bytes: keep this case on http1 and https');
   return new Promise((resolve) => {
-    const socket = tlsConnect({ port, host: options.address ?? '127.0.0.1', servername: 'localhost', ca: trustedCertificate(), ALPNProtocols: ['http/1.1'] });
+    const socket = tlsSocket(port, options.address ?? '127.0.0.1');
     const chunks: Buffer[] = [];
     let timedOut = false;
     const timer = setTimeout(() => {
