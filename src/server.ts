@@ -296,9 +296,10 @@ interface MeteredStream {
 /**
  * Count what a response writes to its HTTP/2 stream. The session's socket counts every
  * stream's bytes and node:http2 keeps no count per stream, so the response's writes are
- * counted as they are made; what still waits in the stream is not yet taken. A write
- * counts as taken only once all of it is, so large ones are handed over in pieces of
- * MIN_PROGRESS_BYTES: a client reading slowly shows its progress piece by piece.
+ * counted as they are made; what still waits in the stream is not yet taken. The count
+ * moves by whole writes (the stream hands its queued writes on together): a download's
+ * progress shows a buffer at a time (up to 1 MiB, see send.ts), so a stream must move
+ * about that much per stall timeout where an HTTP/1 socket must move 64 KiB.
  */
 function meterStream(res: ServerResponse): MeteredStream {
   const stream = (res as ServerResponse & { stream: ServerHttp2Stream }).stream;
@@ -306,19 +307,11 @@ function meterStream(res: ServerResponse): MeteredStream {
   // node:http2's end() writes its last chunk through write(): counting write() counts all.
   const writable = res as unknown as { write: (...args: unknown[]) => boolean };
   const { write } = writable;
-  writable.write = (chunk: unknown, ...rest: unknown[]) => {
-    if (!Buffer.isBuffer(chunk) || chunk.length <= MIN_PROGRESS_BYTES) {
-      handed += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8') : chunk instanceof Uint8Array ? chunk.byteLength : 0;
-      return write.call(res, chunk, ...rest);
-    }
-    handed += chunk.length;
-    const callback = rest.find((arg) => typeof arg === 'function');
-    let more = true;
-    for (let at = 0; at < chunk.length; at += MIN_PROGRESS_BYTES) {
-      const last = at + MIN_PROGRESS_BYTES >= chunk.length;
-      more = write.call(res, chunk.subarray(at, at + MIN_PROGRESS_BYTES), ...(last && callback !== undefined ? [callback] : []));
-    }
-    return more;
+  writable.write = (...args: unknown[]) => {
+    const [chunk, encoding] = args;
+    if (typeof chunk === 'string') handed += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    else if (chunk instanceof Uint8Array) handed += chunk.byteLength;
+    return write.apply(res, args);
   };
   return {
     bytes: () => handed - stream.writableLength,

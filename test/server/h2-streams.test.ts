@@ -68,11 +68,12 @@ describe('the request log over HTTP/2', () => {
     let received = 0;
     stream.on('data', (chunk: Buffer) => (received += chunk.length));
     stream.resume();
-    await settles(() => received >= 1024 * 1024);
+    await settles(() => received >= 3 * 1024 * 1024);
     stream.close(constants.NGHTTP2_CANCEL);
     const event = await logged('/huge.bin?reset');
     expect(event.aborted).toBe(true);
-    expect(event.bytes).toBeGreaterThan(512 * 1024);
+    // Counted by whole writes (a MiB at most): what the client read, give or take one.
+    expect(event.bytes).toBeGreaterThanOrEqual(received - 1024 * 1024 - 65_535);
     expect(event.bytes).toBeLessThan(64 * 1024 * 1024);
   });
 });
