@@ -13,7 +13,9 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestEvent, ServerEvent } from '../../src/events.js';
 import { cleanup, onCleanup, openFileTargets, settles, tempDir, writeTree } from '../helpers/server.js';
+import { LIVERELOAD_PREFIX } from '../../src/stages/livereload.js';
 import { client, h2Session, serveOver, trustedCertificate } from '../helpers/transport.js';
+import { SseClient } from '../livereload/sse-client.js';
 
 const h2 = client('h2');
 const PROSE = Buffer.from('a line of text that compresses well enough to be compressed\n'.repeat(40_000));
@@ -147,5 +149,24 @@ describe('close() past its grace period', () => {
     const connectionEnded = once(overHttp1, 'close');
     overHttp1.resume();
     await connectionEnded;
+  });
+});
+
+describe('the live-reload stream over HTTP/2', () => {
+  it("switches off its own stream's timeout, not its session's idle limit", async () => {
+    const site = await tempDir();
+    await writeTree(site, { 'index.html': 'home' });
+    const running = await serveOver('h2', site, { watch: true });
+    await running.handler.ready;
+    // Sessions opened from now on are closed after this long without a frame.
+    running.server.setTimeout(300);
+    const stream = await SseClient.over('h2', running.port, `${LIVERELOAD_PREFIX}events`);
+    expect((await stream.next()).data.type).toBe('hello');
+    // The hub set no timeout on the stream (an idle page waits for saves), and that did
+    // not reach the session: a session with nothing but a quiet stream still ends when idle.
+    // (startServer's real limit is longer than the stream's heartbeat, so a page's session lives.)
+    const session = h2Session(running.port);
+    await once(session, 'close');
+    await stream.ended;
   });
 });
