@@ -106,7 +106,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     selectRanges, //           Range / If-Range: 206 / 416 (RFC 9110 §14), identity only
     resolved.setHeaders && createSetHeaders(resolved.setHeaders), // ⏎ the app's setHeaders(res, path, stat) for file responses
     finishing(respectAppResponse), // ⏎ middleware: the app's status and Content-Type; none of its headers on our errors
-    finishing(send), //        ⏎ status, headers and body: the one writer
+    finishing(send), //        ⏎ the plan (status, headers, body) to writeResponse, the one writer
   ].filter((stage): stage is Stage => stage !== undefined);
 
   const handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void => {
