@@ -297,9 +297,9 @@ interface MeteredStream {
  * Count what a response writes to its HTTP/2 stream. The session's socket counts every
  * stream's bytes and node:http2 keeps no count per stream, so the response's writes are
  * counted as they are made; what still waits in the stream is not yet taken. The count
- * moves by whole writes (the stream hands its queued writes on together): a download's
- * progress shows a buffer at a time (up to 1 MiB, see send.ts), so a stream must move
- * about that much per stall timeout where an HTTP/1 socket must move 64 KiB.
+ * moves by whole writes (the stream hands its queued writes on together), which is why
+ * send.ts keeps a file's writes to 64 KiB on HTTP/2: a stream then must move about as
+ * much per stall timeout as an HTTP/1 socket (MIN_PROGRESS_BYTES).
  */
 function meterStream(res: ServerResponse): MeteredStream {
   const stream = (res as ServerResponse & { stream: ServerHttp2Stream }).stream;

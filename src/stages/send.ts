@@ -30,9 +30,12 @@ const spareBuffers = new Map<number, Buffer[]>();
 const MAX_SPARE_BYTES = 4 * 1024 * 1024;
 let spareBytes = 0;
 
-/** Two read buffers of the largest size (a power of two) that still fits the budget; never below MIN_CHUNK. */
-function takeBuffers(length: number): [Buffer, Buffer] {
-  let chunk = MAX_CHUNK;
+/**
+ * Two read buffers of the largest size (a power of two, at most `most`) that still fits the
+ * budget; never below MIN_CHUNK.
+ */
+function takeBuffers(length: number, most = MAX_CHUNK): [Buffer, Buffer] {
+  let chunk = most;
   while (chunk > MIN_CHUNK && reservedBytes + 2 * chunk > STREAM_BUDGET) chunk /= 2;
   // Whole powers of two only, so buffers can be handed on; a short file reads through a short view.
   while (chunk > MIN_CHUNK && chunk / 2 >= length) chunk /= 2;
@@ -213,7 +216,10 @@ async function withOpenFile(
 async function sendFilePieces(ctx: RequestContext, handle: FileHandle, pieces: Array<Buffer | ByteRange>): Promise<void> {
   const { res } = ctx;
   const largest = pieces.reduce((most, piece) => Math.max(most, Buffer.isBuffer(piece) ? 0 : piece.end - piece.start + 1), 0);
-  const buffers = takeBuffers(largest);
+  // An HTTP/2 stream shows its progress (what the stall rule watches) a whole write at a
+  // time, so its writes are kept to MIN_CHUNK: a slow phone must move 64 KiB per stall
+  // timeout over HTTP/2, as over HTTP/1.1, rather than 1 MiB. nghttp2 frames by 16 KiB anyway.
+  const buffers = takeBuffers(largest, ctx.req.httpVersionMajor === 2 ? MIN_CHUNK : MAX_CHUNK);
   const chunk = buffers[0].length;
   try {
     // Two buffers take turns: one is being sent while the other is refilled.

@@ -74,7 +74,7 @@ describe('the request log over HTTP/2', () => {
     stream.close(constants.NGHTTP2_CANCEL);
     const event = await logged('/huge.bin?reset');
     expect(event.aborted).toBe(true);
-    // Counted by whole writes (a MiB at most): what the client read, give or take one.
+    // Counted by whole writes (64 KiB on HTTP/2): what the client read, give or take one.
     expect(event.bytes).toBeGreaterThanOrEqual(received - 1024 * 1024 - 65_535);
     expect(event.bytes).toBeLessThan(64 * 1024 * 1024);
   });
@@ -99,6 +99,33 @@ describe('one stalled stream on a busy session', () => {
     expect(served).toBeGreaterThan(0);
     await settles(async () => !(await openFileTargets()).includes(path));
     expect((await h2(running.port, '/page.bin')).status).toBe(200);
+  });
+});
+
+describe('a slow stream that keeps moving', () => {
+  it('is not cut: it must move 64 KiB per stall timeout, as on HTTP/1.1, not a whole 1 MiB read', async () => {
+    const running = await serveOver('h2', root, { stallTimeout: 1 });
+    const want = 1536 * 1024;
+    // A range keeps the test short.
+    const slow = h2Session(running.port).request({ ':path': '/huge.bin', range: `bytes=0-${want - 1}` });
+    let received = 0;
+    let allowance = 0;
+    slow.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      allowance -= chunk.length;
+      if (allowance <= 0) slow.pause();
+    });
+    slow.pause();
+    // About 640 KiB/s: ten times the least the stall rule asks, far below what one read held.
+    const pace = setInterval(() => {
+      allowance = 32 * 1024;
+      slow.resume();
+    }, 50);
+    onCleanup(() => clearInterval(pace));
+    const [rstCode] = await new Promise<[number | undefined]>((resolve) => slow.once('close', () => resolve([slow.rstCode])));
+    clearInterval(pace);
+    expect(rstCode).toBe(constants.NGHTTP2_NO_ERROR);
+    expect(received).toBe(want);
   });
 });
 
