@@ -27,7 +27,7 @@ export interface RequestEvent {
   path: string;
   /** The status sent; an aborted response keeps the status it would have had. */
   status: number;
-  /** Body bytes sent (headers not counted; a 304 or a HEAD counts 0). */
+  /** Body bytes sent for this response, the head not counted (over HTTP/2: those its stream took). */
   bytes: number;
   ms: number;
   /** The connection closed before the response was complete. */
@@ -109,9 +109,20 @@ export function requestErrorEvent(method: string, path: string, error: unknown):
   return { type: 'error', during: 'request', ...errorDetails(error), request: { method, path } };
 }
 
-/** A request hook that emits one request event per finished (or aborted) response. */
+/** What the transport knows of a response on an HTTP/2 stream, which shares its socket with others. */
+export interface StreamAccount {
+  /** Body bytes the stream has taken. */
+  bytes(): number;
+  /** Reset before the response completed. */
+  reset(): boolean;
+}
+
+/**
+ * A request hook that emits one request event per finished (or aborted) response.
+ * Over HTTP/2 the transport passes the stream's own account of it.
+ */
 export function emitRequests(emit: EmitEvent, skip: (req: IncomingMessage) => boolean = () => false) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  return (req: IncomingMessage, res: ServerResponse, stream?: StreamAccount): void => {
     // The live-reload client's own requests are the tool talking to itself, not the site's traffic.
     if (skip(req)) return;
     const start = performance.now();
@@ -126,9 +137,9 @@ export function emitRequests(emit: EmitEvent, skip: (req: IncomingMessage) => bo
         method: req.method ?? '?',
         path: req.url ?? '',
         status: res.statusCode,
-        bytes: http2 ? http2BodyBytes(req, res) : bodyBytes(req, res, socket.bytesWritten - writtenBefore),
+        bytes: http2 ? http2BodyBytes(req, res, stream) : bodyBytes(req, res, socket.bytesWritten - writtenBefore),
         ms: Math.round((performance.now() - start) * 10) / 10,
-        aborted: !res.writableFinished,
+        aborted: !res.writableFinished || stream?.reset() === true,
       });
     });
   };
@@ -146,11 +157,14 @@ function bodyBytes(req: IncomingMessage, res: ServerResponse, onWire: number): n
 }
 
 /**
- * HTTP/2: the body's length as declared, when the response finished; a body sent
- * without a length (a compressed stream) or cut short counts as 0 for now.
+ * HTTP/2: the bytes the response's stream took, as the transport counted them (a
+ * compressed stream without a length, a download cut short); without a count, the
+ * declared length of a finished response.
  */
-function http2BodyBytes(req: IncomingMessage, res: ServerResponse): number {
-  if (req.method === 'HEAD' || res.statusCode === 304 || res.statusCode === 204 || !res.writableFinished) return 0;
+function http2BodyBytes(req: IncomingMessage, res: ServerResponse, stream: StreamAccount | undefined): number {
+  if (req.method === 'HEAD' || res.statusCode === 304 || res.statusCode === 204) return 0;
+  if (stream !== undefined) return stream.bytes();
+  if (!res.writableFinished) return 0;
   const length = Number(res.getHeader('content-length'));
   return Number.isFinite(length) ? length : 0;
 }

@@ -1,17 +1,15 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finishing, HANDLED, type RequestContext, type Services, type Stage } from './context.js';
 import { FileCache } from './fs/file-cache.js';
 import { CORS_RESPONSE_HEADERS } from './http/cors.js';
-import { applyUserHeaders } from './http/header-rules.js';
 import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
 import { requestErrorEvent } from './events.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
-import { ERROR_PAGE_POLICY, errorPage, HTML_TYPE, rootLink } from './respond.js';
+import { ERROR_PAGE_POLICY, errorPage, htmlEntity, responseGone, rootLink } from './respond.js';
 import { createAuthCheck } from './stages/auth.js';
 import { compress } from './stages/compress.js';
 import { answerCors } from './stages/cors.js';
-import { createEndpointHeaders } from './stages/endpoint-headers.js';
 import { checkPreconditions } from './stages/conditional.js';
 import { createProxyStage, type UpgradedConnection } from './stages/proxy.js';
 import { createPathGuard } from './stages/guard.js';
@@ -99,10 +97,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     proxy, //                  --proxy prefixes: auth first, then any method streamed to the backend; 400 on escapes, 502/504
     checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405 (or next() as middleware)
     checkAuth, //              HTTP Basic, else 401
-    liveReload !== undefined && (resolved.cors || services.userHeaders !== undefined)
-      ? createEndpointHeaders(resolved.cors, services.userHeaders) //  --cors and -H for the live-reload answers
-      : undefined,
-    liveReload?.endpoint, //   /__serve-dir/ client script and event stream
+    liveReload?.endpoint, //   /__serve-dir/ client script and event stream (with --cors and -H)
     // File stages.
     createPathGuard(resolved), // request target -> path inside the root, or 400/404
     resolveFile, //            stat; file, index file, slash redirect, or directory; a miss is recorded
@@ -118,7 +113,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     selectRanges, //           Range / If-Range: 206 / 416 (RFC 9110 §14), identity only
     resolved.setHeaders && createSetHeaders(resolved.setHeaders), // ⏎ the app's setHeaders(res, path, stat) for file responses
     finishing(respectAppResponse), // ⏎ middleware: the app's status and Content-Type; none of its headers on our errors
-    finishing(send), //        ⏎ status, headers and body: the one writer
+    finishing(send), //        ⏎ the plan (status, headers, body) to writeResponse, the one writer
   ].filter((stage): stage is Stage => stage !== undefined);
 
   const handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void => {
@@ -195,25 +190,27 @@ function answerInternalError(ctx: RequestContext, error: unknown): void {
     ctx.options.emit({ type: 'warning', code: 'out-of-descriptors', from: 'server', message: `out of file descriptors (${code}); answering 503 until some close (raise the limit with ulimit -n)` });
   }
   const { res } = ctx;
-  if (res.headersSent || res.destroyed) {
+  if (res.headersSent || responseGone(res)) {
     res.destroy();
     return;
   }
-  const status = overloaded ? 503 : 500;
-  const body = Buffer.from(errorPage(status, undefined, [rootLink(ctx)]));
-  const headers: OutgoingHttpHeaders = {
-    'content-type': HTML_TYPE,
-    'content-length': body.length,
-    'cache-control': 'no-cache',
-    'x-content-type-options': 'nosniff',
+  // What stages decided is dropped: the error page goes out through the one writer,
+  // with the same header policy as any other (nosniff, no-cache, -H).
+  ctx.status = overloaded ? 503 : 500;
+  ctx.headers = {
     'content-security-policy': ERROR_PAGE_POLICY,
     ...(overloaded ? { 'retry-after': '1' } : {}),
     // A page reading a file cross-origin must be able to see that the server failed.
     ...(ctx.options.cors ? CORS_RESPONSE_HEADERS : {}),
   };
-  const userHeaders = ctx.services.userHeaders;
-  res.writeHead(status, userHeaders === undefined ? headers : applyUserHeaders(headers, userHeaders.forPath(ctx.target?.urlPath ?? '')));
-  res.end(ctx.method === 'HEAD' ? undefined : body);
+  ctx.entity = htmlEntity(errorPage(ctx.status, undefined, [rootLink(ctx)]));
+  ctx.ranges = undefined;
+  ctx.encoded = undefined;
+  try {
+    void send(ctx);
+  } catch {
+    res.destroy(); // a header the user set that Node refuses: nothing more can be said
+  }
 }
 
 /** `no-cache` by default: browsers revalidate every time, so an edit always shows (and 304s keep it fast). */

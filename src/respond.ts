@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { withSeparator } from './fs/map-path.js';
 import { HANDLED, type Entity, type RequestContext, type StageResult } from './context.js';
 import { renderErrorPage, type PageLink } from './error-page.js';
@@ -7,6 +7,65 @@ import { ERROR_PAGE_POLICY, LISTING_POLICY } from './page-style.js';
 export { ERROR_PAGE_POLICY, LISTING_POLICY };
 
 export const HTML_TYPE = 'text/html; charset=utf-8';
+
+/** Response header fields as a flat [name, value, ...] list: the cheapest form for writeHead. */
+export type HeaderList = Array<string | number>;
+
+/** What a response is: its status, its header fields, and its body. */
+export interface ResponsePlan {
+  status: number;
+  headers: HeaderList;
+  /**
+   * `bytes`: the whole body, held in memory (a HEAD gets the head only);
+   * `none`: no body (204, 304, a bodiless 4xx says Content-Length: 0 in its headers);
+   * `open`: the head now; the caller writes the body after it (a file, an event stream).
+   */
+  body: { kind: 'bytes'; bytes: Buffer } | { kind: 'none' } | { kind: 'open' };
+}
+
+/** How a body held in memory is written and the response ended: the transport's to decide (see Services.endBody). */
+export type EndBody = (res: ServerResponse, body: Buffer) => void;
+
+const endPlainly: EndBody = (res, body) => res.end(body);
+
+/**
+ * THE response writer: every response serve-dir sends goes out here, the pipeline's
+ * (send.ts, the 500/503 path) and the live-reload endpoint's (script, event stream,
+ * refusals) alike. Stages decide the plan, and the header policy (nosniff, CSP,
+ * Cache-Control, CORS, Vary, the user's -H) is applied to it before it gets here.
+ */
+export function writeResponse(res: ServerResponse, plan: ResponsePlan, endBody: EndBody = endPlainly): void {
+  res.writeHead(plan.status, plan.headers);
+  const { body } = plan;
+  if (body.kind === 'open') return;
+  if (body.kind === 'none' || res.req?.method === 'HEAD') res.end();
+  else endBody(res, body.bytes);
+}
+
+/**
+ * The client went away (or the response was cut). node:http2's compatibility response
+ * has no `destroyed` of its own: its stream does.
+ */
+export function responseGone(res: ServerResponse): boolean {
+  return res.destroyed || (res as ServerResponse & { stream?: { destroyed: boolean } }).stream?.destroyed === true;
+}
+
+/**
+ * A plan as the bytes of an HTTP/1.1 response, for the few answers given where Node
+ * has handed over a bare socket and no response object (a malformed request, CONNECT).
+ * Bodiless: such answers close the connection after their head.
+ */
+export function planBytes(plan: ResponsePlan & { body: { kind: 'none' } }): string {
+  let head = `HTTP/1.1 ${plan.status} ${STATUS_CODES[plan.status] ?? 'Unknown'}\r\n`;
+  for (let i = 0; i < plan.headers.length; i += 2) head += `${plan.headers[i]}: ${plan.headers[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+/** A short plain-text answer (refusals of the live-reload endpoint): the plan, with its length. */
+export function textPlan(status: number, text: string, headers: HeaderList = []): ResponsePlan {
+  const bytes = Buffer.from(`${text}\n`);
+  return { status, headers: ['content-type', 'text/plain; charset=utf-8', 'content-length', bytes.length, ...headers], body: { kind: 'bytes', bytes } };
+}
 
 /** An in-memory HTML entity (listings, error and redirect pages). */
 export function htmlEntity(html: string | Buffer, etag = ''): Entity {

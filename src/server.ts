@@ -11,6 +11,8 @@ import { resolveOptions, UsageError, type Options, type ResolvedOptions } from '
 import { LIVERELOAD_PREFIX } from './stages/livereload.js';
 import type { UpgradedConnection } from './stages/proxy.js';
 import { ALLOW } from './stages/method.js';
+import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
+import { planBytes, writeResponse } from './respond.js';
 import { serverCredentials, type ServerCredentials } from './tls/wiring.js';
 
 export interface RunningServer {
@@ -101,7 +103,10 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     ? undefined
     : emitRequests(resolved.emit, (req) => resolved.watch && (req.url ?? '').startsWith(LIVERELOAD_PREFIX));
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    log?.(req, res);
+    // An HTTP/2 stream shares its session's socket: its own bytes are counted as handed over.
+    const sent = isHttp2(res) && (log !== undefined || stalls !== undefined) ? meterStream(res) : undefined;
+    if (sent !== undefined) stalls?.watchStream(sent);
+    log?.(req, res, sent);
     if (hasUndeterminedLength(req)) return refuseFraming(res);
     handler(req, res);
   };
@@ -132,15 +137,13 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     // Told apart by what node handed us, not the version the client claimed: a raw
     // HTTP/1 request line may say "HTTP/2.0" and still come with a bare socket.
     if ('writeHead' in socket) {
-      const res = socket;
       if (tunnels && req.headers[':protocol'] === 'websocket') {
-        upgrades.set(req, { via: 'connect', socket: (res as unknown as { stream: Duplex }).stream, head: Buffer.alloc(0) });
-        return onRequest(req, res);
+        upgrades.set(req, { via: 'connect', socket: (socket as unknown as { stream: Duplex }).stream, head: Buffer.alloc(0) });
+        return onRequest(req, socket);
       }
-      res.writeHead(405, { allow: ALLOW, 'content-length': 0 });
-      return void res.end();
+      return writeResponse(socket, { status: 405, headers: ['allow', ALLOW, 'content-length', 0], body: { kind: 'none' } });
     }
-    (socket as Duplex).end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOW}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    (socket as Duplex).end(planBytes({ status: 405, headers: ['Allow', ALLOW, 'Connection', 'close', 'Content-Length', 0], body: { kind: 'none' } }));
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed requests get a plain 400 (or 431/408) and never reach the handler.
@@ -149,7 +152,7 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
     // response's body: cut the connection instead.
     if (!socket.writable || error.code === 'ECONNRESET' || responseStarted(socket)) return socket.destroy();
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(planBytes({ status, headers: ['Connection', 'close', 'Content-Length', 0], body: { kind: 'none' } }));
   });
 
   let bound: Awaited<ReturnType<typeof listen>>;
@@ -221,10 +224,13 @@ function isHttp2(res: ServerResponse): boolean {
  * (whose compressor waits on the same queue). A connection with nothing waiting is
  * never stalled: an idle keep-alive connection (it has its own timeout), a
  * live-reload stream between events, a request still being worked on.
- * (HTTP/2 will need the same sampling per stream, for its flow-control window.)
+ * An HTTP/2 stream a client stops reading is held by flow control in this process,
+ * while the session's socket may stay busy with other streams: each stream is
+ * sampled too, by the bytes it has handed on, and cut alone (RST_STREAM).
  */
 class StallWatch {
   readonly #sockets = new Map<Socket, WriteProgress>();
+  readonly #streams = new Map<MeteredStream, WriteProgress>();
   readonly #intervalMs: number;
   readonly #timer: NodeJS.Timeout;
   #lastSweep = performance.now();
@@ -257,9 +263,15 @@ class StallWatch {
     if (oldest !== undefined && now - oldest[1].since >= this.stallMs / 10) oldest[0].destroy();
   }
 
+  watchStream(stream: MeteredStream): void {
+    this.#streams.set(stream, { taken: 0, since: performance.now(), waiting: false });
+    stream.closed.then(() => this.#streams.delete(stream));
+  }
+
   close(): void {
     clearInterval(this.#timer);
     this.#sockets.clear();
+    this.#streams.clear();
   }
 
   #sweep(): void {
@@ -281,7 +293,61 @@ class StallWatch {
         socket.destroy();
       }
     }
+    for (const [stream, mark] of this.#streams) {
+      if (late >= this.stallMs / 2) mark.since += late;
+      const waiting = stream.waiting();
+      const taken = stream.bytes();
+      mark.waiting = waiting;
+      if (!waiting || taken - mark.taken >= MIN_PROGRESS_BYTES) {
+        mark.taken = taken;
+        mark.since = now;
+      } else if (now - mark.since >= this.stallMs) {
+        stream.cut();
+      }
+    }
   }
+}
+
+/** A response on an HTTP/2 stream, with its own byte count (see meterStream). */
+interface MeteredStream {
+  /** Body bytes the stream has taken from the response (handed to the session, sent or queued there). */
+  bytes(): number;
+  /** Whether bytes wait in the stream, held back by the client's flow-control window. */
+  waiting(): boolean;
+  /** Reset the stream (CANCEL), leaving its session and the other streams alone. */
+  cut(): void;
+  /** The stream was reset before the response completed (node:http2 emits 'finish' on any close). */
+  reset(): boolean;
+  closed: Promise<void>;
+}
+
+/**
+ * Count what a response writes to its HTTP/2 stream. The session's socket counts every
+ * stream's bytes and node:http2 keeps no count per stream, so the response's writes are
+ * counted as they are made; what still waits in the stream is not yet taken. The count
+ * moves by whole writes (the stream hands its queued writes on together), which is why
+ * send.ts keeps a file's writes to 64 KiB on HTTP/2: a stream then must move about as
+ * much per stall timeout as an HTTP/1 socket (MIN_PROGRESS_BYTES).
+ */
+function meterStream(res: ServerResponse): MeteredStream {
+  const stream = (res as ServerResponse & { stream: ServerHttp2Stream }).stream;
+  let handed = 0;
+  // node:http2's end() writes its last chunk through write(): counting write() counts all.
+  const writable = res as unknown as { write: (...args: unknown[]) => boolean };
+  const { write } = writable;
+  writable.write = (...args: unknown[]) => {
+    const [chunk, encoding] = args;
+    if (typeof chunk === 'string') handed += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    else if (chunk instanceof Uint8Array) handed += chunk.byteLength;
+    return write.apply(res, args);
+  };
+  return {
+    bytes: () => handed - stream.writableLength,
+    waiting: () => !stream.destroyed && stream.writableLength > 0,
+    cut: () => stream.close(http2Constants.NGHTTP2_CANCEL),
+    reset: () => stream.rstCode !== undefined && stream.rstCode !== http2Constants.NGHTTP2_NO_ERROR,
+    closed: new Promise((resolve) => stream.once('close', resolve)),
+  };
 }
 
 /**
@@ -328,8 +394,7 @@ function hasUndeterminedLength(req: IncomingMessage): boolean {
 }
 
 function refuseFraming(res: ServerResponse): void {
-  res.writeHead(400, { connection: 'close', 'content-length': 0 });
-  res.end();
+  writeResponse(res, { status: 400, headers: ['connection', 'close', 'content-length', 0], body: { kind: 'none' } });
 }
 
 /** Whether a response has put bytes on this socket (the check Node's own clientError default makes). */

@@ -12,6 +12,7 @@
 // as ?last=) is sent the paths it missed, merged into one "change".
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { textPlan, type HeaderList, type ResponsePlan } from '../respond.js';
 
 /** The browser reconnects this long after losing the stream: short, so a restarted server is found quickly. */
 const RECONNECT_DELAY_MS = 500;
@@ -25,13 +26,20 @@ const HISTORY_MAX_PATHS = 10_000;
 /** What a refused stream is told to wait before trying again. */
 const RETRY_AFTER_SECONDS = 10;
 
-const STREAM_HEADERS = {
-  'Content-Type': 'text/event-stream',
+const STREAM_HEADERS: HeaderList = [
+  'content-type',
+  'text/event-stream',
   // no-transform: a compressing proxy would otherwise hold events back to fill its buffers.
-  'Cache-Control': 'no-cache, no-transform',
+  'cache-control',
+  'no-cache, no-transform',
   // nginx buffers responses unless told not to.
-  'X-Accel-Buffering': 'no',
-};
+  'x-accel-buffering',
+  'no',
+];
+export const METHODS_ALLOWED: HeaderList = ['allow', 'GET, HEAD'];
+
+/** Writes a response's head (and a body held in memory): the server's one writer, with its header policy. */
+export type Respond = (plan: ResponsePlan) => void;
 
 type Message = { type: 'hello'; server: string } | { type: 'change'; paths: string[] } | { type: 'reload' };
 
@@ -58,26 +66,25 @@ export class EventHub {
     return this.#streams.size;
   }
 
-  /** Answers a request for the event stream: opens it, or refuses it with a status code. */
-  accept(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Answers a request for the event stream: opens it, or refuses it with a status code.
+   * The head goes out through `respond`; the events are then written to `res`.
+   */
+  accept(req: IncomingMessage, res: ServerResponse, respond: Respond): void {
     if (this.#closed) {
       // A network error (not a status) makes the browser retry, and find the restarted server.
-      req.socket.destroy();
+      // (The response's own destroy: over HTTP/2 the stream, not the session's socket.)
+      res.destroy();
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendText(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
-    }
-    if (isCrossOrigin(req)) return sendText(res, 403, 'Forbidden: cross-origin request');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return respond(textPlan(405, 'Method Not Allowed', METHODS_ALLOWED));
+    if (isCrossOrigin(req)) return respond(textPlan(403, 'Forbidden: cross-origin request'));
     if (this.#streams.size >= this.maxStreams) {
-      return sendText(res, 503, 'Too many live-reload connections', { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+      return respond(textPlan(503, 'Too many live-reload connections', ['retry-after', String(RETRY_AFTER_SECONDS)]));
     }
 
-    res.writeHead(200, STREAM_HEADERS);
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
+    respond({ status: 200, headers: STREAM_HEADERS, body: req.method === 'HEAD' ? { kind: 'none' } : { kind: 'open' } });
+    if (req.method === 'HEAD') return;
     // The stream is idle between saves for as long as the page is open. The response's
     // own timeout: over HTTP/1.1 its socket's, over HTTP/2 its stream's, never the session's.
     res.setTimeout(0);
@@ -204,14 +211,4 @@ function queryParameter(url: string | undefined, name: string): string | undefin
   const queryStart = url?.indexOf('?') ?? -1;
   if (queryStart < 0) return undefined;
   return new URLSearchParams(url!.slice(queryStart + 1)).get(name) ?? undefined;
-}
-
-export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  const body = `${text}\n`;
-  res.writeHead(status, {
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
 }

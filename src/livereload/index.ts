@@ -12,7 +12,8 @@ import { crc32 } from 'node:zlib';
 import { listMatches } from '../http/etag.js';
 import { errorDetails, type EmitEvent } from '../events.js';
 import { buildClientScript } from './client.js';
-import { EventHub, sendText } from './hub.js';
+import { textPlan } from '../respond.js';
+import { EventHub, METHODS_ALLOWED, type Respond } from './hub.js';
 import { watchTree } from './watcher.js';
 
 export { incompatibleCharset, injectScript, pageFileCharset, PageFileScans, type PageScan } from './inject.js';
@@ -47,8 +48,10 @@ export interface LiveReload {
    * Answers a request whose path starts with LIVERELOAD_PREFIX: `client.js` (the browser
    * script) or `events` (the event stream; cross-origin requests get 403, streams beyond the
    * cap 503). Returns false for any other path under the prefix (the caller answers 404).
+   * Every answer goes out through `respond`, the caller's one writer; the event stream's
+   * events are then written to `res`.
    */
-  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, respond: Respond): boolean;
   /**
    * Subscribes to batches of changed URL paths relative to the root ("/css/site.css"; folders
    * end in "/"). Listeners are called before the pages are told, so caches can be invalidated
@@ -98,10 +101,10 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
   });
 
   return {
-    handle(req, res) {
+    handle(req, res, respond) {
       const path = pathOf(req.url ?? '');
-      if (path === CLIENT_PATH) clientScript(req, res);
-      else if (path === EVENTS_PATH) hub.accept(req, res);
+      if (path === CLIENT_PATH) clientScript(req, respond);
+      else if (path === EVENTS_PATH) hub.accept(req, res, respond);
       else return false;
       return true;
     },
@@ -123,28 +126,20 @@ export async function startLiveReload(options: LiveReloadOptions): Promise<LiveR
 }
 
 /** Serves the client script: revalidated on every page load (no-cache), answered 304 when unchanged. */
-function createClientScriptResponder(): (req: IncomingMessage, res: ServerResponse) => void {
-  const body = Buffer.from(buildClientScript(EVENTS_PATH), 'utf8');
+function createClientScriptResponder(): (req: IncomingMessage, respond: Respond) => void {
+  const bytes = Buffer.from(buildClientScript(EVENTS_PATH), 'utf8');
   // The script is built into this version of serve-dir; a checksum names it well enough.
-  const etag = `"${body.length.toString(36)}-${crc32(body).toString(36)}"`;
+  const etag = `"${bytes.length.toString(36)}-${crc32(bytes).toString(36)}"`;
   // RFC 9110 §15.4.5: a 304 carries the validators and caching fields, not the content's metadata.
-  const validators = { 'Cache-Control': 'no-cache', ETag: etag };
-  return (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendText(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
-    }
+  const validators = ['cache-control', 'no-cache', 'etag', etag];
+  return (req, respond) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return respond(textPlan(405, 'Method Not Allowed', METHODS_ALLOWED));
     const ifNoneMatch = req.headers['if-none-match'];
     if (ifNoneMatch !== undefined && listMatches(ifNoneMatch, etag, 'weak')) {
-      res.writeHead(304, validators).end();
-      return;
+      return respond({ status: 304, headers: validators, body: { kind: 'none' } });
     }
-    res.writeHead(200, {
-      ...validators,
-      'Content-Type': 'text/javascript; charset=utf-8',
-      'Content-Length': body.length,
-      'X-Content-Type-Options': 'nosniff',
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    const headers = [...validators, 'content-type', 'text/javascript; charset=utf-8', 'content-length', bytes.length];
+    respond({ status: 200, headers, body: { kind: 'bytes', bytes } });
   };
 }
 

@@ -147,14 +147,13 @@ function append(headers: OutgoingHttpHeaders, name: string, value: string): void
   else headers[name] = [String(current), value];
 }
 
-/** The head of a 101 response as bytes for a raw socket: status line, fields, blank line. */
-export function switchingProtocolsHead(headers: OutgoingHttpHeaders): string {
-  let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+/** Fields as the flat `[name, value, ...]` list the response writer takes; a list becomes one pair per value. */
+export function headerList(headers: OutgoingHttpHeaders): Array<string | number> {
+  const list: Array<string | number> = [];
   for (const [name, value] of Object.entries(headers)) {
-    for (const item of Array.isArray(value) ? value : [value]) {
-      if (item === undefined) continue;
-      head += `${name}: ${String(item)}\r\n`;
-    }
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) list.push(name, item);
+    else list.push(name, value);
   }
-  return `${head}\r\n`;
+  return list;
 }

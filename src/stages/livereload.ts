@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import { asksForRange, HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
 import { mapRequestPath } from '../fs/map-path.js';
 import { etagForEncoding } from '../http/etag.js';
+import { CORS_RESPONSE_HEADERS } from '../http/cors.js';
 import type * as LiveReloadModule from '../livereload/index.js';
-import { fail } from '../respond.js';
+import { fail, writeResponse, type HeaderList, type ResponsePlan } from '../respond.js';
 
 /**
  * The reserved prefix of the client script and event stream. It equals the live-reload
@@ -108,7 +109,8 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       if (state === 'closed') return fail(ctx, 404);
       return startNow().then(() => endpoint(ctx));
     }
-    return services.liveReload.handle(ctx.req, ctx.res) ? HANDLED : fail(ctx, 404);
+    const respond = (plan: ResponsePlan) => writeResponse(ctx.res, withEndpointPolicy(ctx, plan));
+    return services.liveReload.handle(ctx.req, ctx.res, respond) ? HANDLED : fail(ctx, 404);
   }
 
   let charsetNoted = false;
@@ -198,6 +200,34 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
       await liveReload?.close();
     },
   };
+}
+
+const EVENTS_PATH = `${LIVERELOAD_PREFIX}events`;
+
+/**
+ * The header policy for the live-reload module's answers, which it plans past the send
+ * stage's baseHeaders: nosniff on all but a 304, `--cors` on the script (the event
+ * stream gets none: only pages of this origin have any business with it, and the hub
+ * refuses others), and the user's `-H` for the path. Fields the module set itself (the
+ * script's Cache-Control) win over the user's of the same name.
+ */
+function withEndpointPolicy(ctx: RequestContext, plan: ResponsePlan): ResponsePlan {
+  const { options, services } = ctx;
+  const url = ctx.req.url ?? '';
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  const own = new Set<string>();
+  for (let i = 0; i < plan.headers.length; i += 2) own.add(String(plan.headers[i]).toLowerCase());
+  const added: HeaderList = [];
+  const add = (name: string, value: string | number) => {
+    if (own.has(name)) return;
+    own.add(name);
+    added.push(name, value);
+  };
+  if (plan.status !== 304) add('x-content-type-options', 'nosniff');
+  if (options.cors && path !== EVENTS_PATH) for (const name in CORS_RESPONSE_HEADERS) add(name, CORS_RESPONSE_HEADERS[name] as string);
+  for (const field of services.userHeaders?.forPath(path) ?? []) add(field.name.toLowerCase(), field.value);
+  return added.length === 0 ? plan : { ...plan, headers: [...plan.headers, ...added] };
 }
 
 /**

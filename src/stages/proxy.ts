@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
-import { fail, htmlEntity } from '../respond.js';
+import { fail, htmlEntity, planBytes, writeResponse } from '../respond.js';
 import { decodeBody } from '../proxy/decode.js';
-import { requestHeadersForBackend, responseHeadersForClient, switchingProtocolsHead } from '../proxy/headers.js';
+import { headerList, requestHeadersForBackend, responseHeadersForClient } from '../proxy/headers.js';
 import { rewriteForClient } from '../proxy/rewrite.js';
 import { clientPathFor, matchProxyRoute, type CompiledRoute, type ProxyMatch } from '../proxy/route.js';
 import { LIVERELOAD_PREFIX } from './livereload.js';
@@ -246,7 +246,7 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
         return;
       }
     }
-    res.writeHead(status, headers);
+    writeResponse(res, { status, headers: headerList(headers), body: { kind: 'open' } });
     stream(response, res);
   }
 
@@ -275,7 +275,7 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
     if (held === 'failed') return cutShort(res); // the backend died mid-page
     if (held === 'large') {
       // Too large to hold: what came so far, then the rest as it comes, without the script.
-      res.writeHead(status, headers);
+      writeResponse(res, { status, headers: headerList(headers), body: { kind: 'open' } });
       for (const chunk of chunks) res.write(chunk);
       stream(response, res);
       return;
@@ -300,8 +300,7 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
       }
     }
     headers['content-length'] = body.length;
-    res.writeHead(status, headers);
-    res.end(body);
+    writeResponse(res, { status, headers: headerList(headers), body: { kind: 'bytes', bytes: body } }, services.endBody);
   }
 
   function tunnel(ctx: RequestContext, match: ProxyMatch, client: UpgradedConnection): Promise<StageResult> {
@@ -338,9 +337,9 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
           // RFC 8441 §5: 2xx accepts; Sec-WebSocket-Accept answers a key the client did not send.
           const headers = responseHeadersForClient(response.rawHeaders);
           delete headers['sec-websocket-accept'];
-          ctx.res.writeHead(200, headers);
+          writeResponse(ctx.res, { status: 200, headers: headerList(headers), body: { kind: 'open' } });
         } else {
-          socket.write(switchingProtocolsHead(responseHeadersForClient(response.rawHeaders, true)));
+          socket.write(planBytes({ status: 101, headers: headerList(responseHeadersForClient(response.rawHeaders, true)), body: { kind: 'none' } }));
         }
         if (backendHead.length > 0) socket.write(backendHead);
         if (client.head.length > 0) backend.write(client.head);

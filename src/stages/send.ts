@@ -5,7 +5,7 @@ import { HANDLED, type Entity, type RequestContext, type StageResult } from '../
 import { classifyError } from '../fs/file-cache.js';
 import { contentRange, type ByteRange } from '../http/range.js';
 import { makeBoundary, multipartLayout } from '../http/multipart.js';
-import { fail, settleMiss } from '../respond.js';
+import { fail, responseGone, settleMiss, writeResponse, type HeaderList } from '../respond.js';
 import { withUserHeaders } from './user-headers.js';
 
 /**
@@ -30,9 +30,12 @@ const spareBuffers = new Map<number, Buffer[]>();
 const MAX_SPARE_BYTES = 4 * 1024 * 1024;
 let spareBytes = 0;
 
-/** Two read buffers of the largest size (a power of two) that still fits the budget; never below MIN_CHUNK. */
-function takeBuffers(length: number): [Buffer, Buffer] {
-  let chunk = MAX_CHUNK;
+/**
+ * Two read buffers of the largest size (a power of two, at most `most`) that still fits the
+ * budget; never below MIN_CHUNK.
+ */
+function takeBuffers(length: number, most = MAX_CHUNK): [Buffer, Buffer] {
+  let chunk = most;
   while (chunk > MIN_CHUNK && reservedBytes + 2 * chunk > STREAM_BUDGET) chunk /= 2;
   // Whole powers of two only, so buffers can be handed on; a short file reads through a short view.
   while (chunk > MIN_CHUNK && chunk / 2 >= length) chunk /= 2;
@@ -89,9 +92,6 @@ export function send(ctx: RequestContext): StageResult | Promise<StageResult> {
   return streamFile(ctx, headers, entity.file!.absolute, entity.size, range);
 }
 
-/** Response header fields as a flat [name, value, ...] list: the cheapest form for writeHead. */
-type HeaderList = Array<string | number>;
-
 function baseHeaders(ctx: RequestContext, contentType: string | undefined): HeaderList {
   const { entity, status } = ctx;
   const notModified = status === 304;
@@ -137,9 +137,7 @@ function isPage(contentType: string | undefined): boolean {
 
 function sendBuffer(ctx: RequestContext, headers: HeaderList, body: Buffer): void {
   headers.push('content-length', body.length);
-  ctx.res.writeHead(ctx.status, headers);
-  if (ctx.method === 'HEAD') ctx.res.end();
-  else ctx.services.endBody(ctx.res, body);
+  writeResponse(ctx.res, { status: ctx.status, headers, body: { kind: 'bytes', bytes: body } }, ctx.services.endBody);
 }
 
 /** Stream a file, or one range of it, with backpressure. */
@@ -174,8 +172,7 @@ async function streamWithInsertion(
 }
 
 function sendHeadersOnly(ctx: RequestContext, headers: HeaderList): void {
-  ctx.res.writeHead(ctx.status, headers);
-  ctx.res.end();
+  writeResponse(ctx.res, { status: ctx.status, headers, body: { kind: 'none' } });
 }
 
 /**
@@ -202,7 +199,7 @@ async function withOpenFile(
   try {
     // Inside the try: whatever throws once the file is open (writeHead on a header
     // value it refuses, on headers already sent) still closes it.
-    ctx.res.writeHead(ctx.status, headers);
+    writeResponse(ctx.res, { status: ctx.status, headers, body: { kind: 'open' } });
     await sendBody(handle);
   } finally {
     await handle.close();
@@ -219,7 +216,10 @@ async function withOpenFile(
 async function sendFilePieces(ctx: RequestContext, handle: FileHandle, pieces: Array<Buffer | ByteRange>): Promise<void> {
   const { res } = ctx;
   const largest = pieces.reduce((most, piece) => Math.max(most, Buffer.isBuffer(piece) ? 0 : piece.end - piece.start + 1), 0);
-  const buffers = takeBuffers(largest);
+  // An HTTP/2 stream shows its progress (what the stall rule watches) a whole write at a
+  // time, so its writes are kept to MIN_CHUNK: a slow phone must move 64 KiB per stall
+  // timeout over HTTP/2, as over HTTP/1.1, rather than 1 MiB. nghttp2 frames by 16 KiB anyway.
+  const buffers = takeBuffers(largest, ctx.req.httpVersionMajor === 2 ? MIN_CHUNK : MAX_CHUNK);
   const chunk = buffers[0].length;
   try {
     // Two buffers take turns: one is being sent while the other is refilled.
@@ -259,10 +259,7 @@ async function sendFilePieces(ctx: RequestContext, handle: FileHandle, pieces: A
  */
 function written(res: RequestContext['res'], chunk: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    // node:http2's compatibility response has no `destroyed`: its stream has.
-    if (res.destroyed || (res as typeof res & { stream?: { destroyed: boolean } }).stream?.destroyed === true) {
-      return reject(new Error('the client went away'));
-    }
+    if (responseGone(res)) return reject(new Error('the client went away'));
     const gone = () => reject(new Error('the client went away'));
     res.once('close', gone);
     res.write(chunk, (error) => {
@@ -305,8 +302,8 @@ async function sendMultipart(ctx: RequestContext, entity: Entity, ranges: ByteRa
     const pieces: Buffer[] = [];
     for (const part of layout.parts) pieces.push(part.head, body.subarray(part.range.start, part.range.end + 1));
     pieces.push(layout.tail);
-    ctx.res.writeHead(ctx.status, headers);
-    ctx.services.endBody(ctx.res, Buffer.concat(pieces, layout.contentLength));
+    const bytes = Buffer.concat(pieces, layout.contentLength);
+    writeResponse(ctx.res, { status: ctx.status, headers, body: { kind: 'bytes', bytes } }, ctx.services.endBody);
     return;
   }
   const pieces = [...layout.parts.flatMap((part) => [part.head, part.range]), layout.tail];

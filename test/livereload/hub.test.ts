@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventHub } from '../../src/livereload/hub.js';
+import { writeResponse } from '../../src/respond.js';
 import { SseClient } from './sse-client.js';
 
 let servers: http.Server[] = [];
@@ -16,7 +17,7 @@ afterEach(async () => {
 
 async function serveHub(maxStreams = 10): Promise<{ hub: EventHub; url: string; host: string }> {
   const hub = new EventHub(maxStreams);
-  const server = http.createServer((req, res) => hub.accept(req, res));
+  const server = http.createServer((req, res) => hub.accept(req, res, (plan) => writeResponse(res, plan)));
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;

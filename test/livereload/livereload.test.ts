@@ -1,5 +1,6 @@
 // startLiveReload end to end on the server side: real files in a temporary folder, a real
-// node:http server that routes /__serve-dir/ to handle(), and an SSE client over a socket.
+// node:http server that routes /__serve-dir/ to handle(), and an SSE client over a socket;
+// then the endpoint as startServer serves it, over HTTP/1.1, HTTPS and HTTP/2.
 
 import { mkdir, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -9,7 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVERELOAD_PREFIX, startLiveReload, type LiveReload } from '../../src/livereload/index.js';
 import { formatEvent } from '../../src/log.js';
+import { writeResponse } from '../../src/respond.js';
 import { inotifyWatchedInodes } from './inotify.js';
+import { cleanup, onCleanup, tempDir, writeTree } from '../helpers/server.js';
+import { client, serveOver, TRANSPORTS } from '../helpers/transport.js';
 import { SseClient } from './sse-client.js';
 
 /** Twice the batcher's longest flush delay: if a second event were coming, it would have come. */
@@ -33,7 +37,7 @@ async function startSite(files: Record<string, string>, ignore: string[] = []): 
   const logs: string[] = [];
   const liveReload = await startLiveReload({ root, ignore, poll: false, emit: (event) => logs.push(formatEvent(event) ?? '') });
   const server = http.createServer((req, res) => {
-    if (req.url?.startsWith(LIVERELOAD_PREFIX) && liveReload.handle(req, res)) return;
+    if (req.url?.startsWith(LIVERELOAD_PREFIX) && liveReload.handle(req, res, (plan) => writeResponse(res, plan))) return;
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -223,5 +227,73 @@ describe('live reload listeners and shutdown', () => {
       'Invalid ignore pattern "*.{css": unclosed "{"',
     );
     await rm(root, { recursive: true });
+  });
+});
+
+describe.each(TRANSPORTS)('live reload through startServer over %s', (transport) => {
+  const request = client(transport);
+  let root: string;
+  let port: number;
+
+  beforeAll(async () => {
+    root = await tempDir();
+    await writeTree(root, { 'index.html': '<!doctype html><title>home</title><p>home</p>', 'css/site.css': 'a {}' });
+    const running = await serveOver(transport, root, { watch: true });
+    await running.handler.ready;
+    port = running.port;
+  });
+  afterAll(cleanup);
+
+  it('puts the script into pages and serves it, revalidated with its ETag', async () => {
+    const page = await request(port, '/');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/<script src="\/__serve-dir\/client\.js" data-since="[\w-]+\.\d+"><\/script>/);
+    const script = await request(port, `${LIVERELOAD_PREFIX}client.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(script.headers['x-content-type-options']).toBe('nosniff');
+    expect(Number(script.headers['content-length'])).toBe(script.body.length);
+    expect(script.text).toContain(`${LIVERELOAD_PREFIX}events`);
+    const revalidated = await request(port, `${LIVERELOAD_PREFIX}client.js`, { headers: { 'If-None-Match': script.headers['etag']! } });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.body.length).toBe(0);
+  });
+
+  it('streams a change to an open page, while other requests are answered beside the stream', async () => {
+    const stream = await SseClient.over(transport, port, `${LIVERELOAD_PREFIX}events`);
+    onCleanup(() => stream.close());
+    expect(stream.status).toBe(200);
+    expect(stream.response.headers['content-type']).toBe('text/event-stream');
+    expect((await stream.next()).data.type).toBe('hello');
+    // Over HTTP/2 this request shares the stream's session.
+    expect((await request(port, '/css/site.css')).text).toBe('a {}');
+    await writeFile(path.join(root, 'css/site.css'), 'a { color: red }');
+    expect((await stream.next()).data).toEqual({ type: 'change', paths: ['/css/site.css'] });
+  });
+
+  it('refuses a stream to a page of another origin', async () => {
+    const foreign = await SseClient.over(transport, port, `${LIVERELOAD_PREFIX}events`, { Origin: 'http://evil.example' });
+    onCleanup(() => foreign.close());
+    expect(foreign.status).toBe(403);
+    // Written by the server's one writer, with its header policy.
+    expect(foreign.response.headers['x-content-type-options']).toBe('nosniff');
+    expect(foreign.response.headers['content-type']).toBe('text/plain; charset=utf-8');
+    await foreign.ended;
+  });
+
+  it('ends open streams when the server closes, without waiting out the grace period', async () => {
+    const site = await tempDir();
+    await writeTree(site, { 'index.html': 'home' });
+    const running = await serveOver(transport, site, { watch: true });
+    await running.handler.ready;
+    const stream = await SseClient.over(transport, running.port, `${LIVERELOAD_PREFIX}events`);
+    expect((await stream.next()).data.type).toBe('hello');
+    const graceMs = 15_000;
+    const closed = running.close(graceMs).then(() => 'closed');
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise((resolve) => (timer = setTimeout(resolve, graceMs - 1000, 'grace over')));
+    expect(await Promise.race([closed, graceOver])).toBe('closed');
+    clearTimeout(timer);
+    await stream.ended;
   });
 });

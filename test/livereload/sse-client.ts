@@ -2,6 +2,13 @@
 // it parses "id:" and "data:" fields, skips comments, and hands out messages in order.
 
 import http from 'node:http';
+import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { h2Session, trustedCertificate, type TransportName } from '../helpers/transport.js';
+
+/** What the client reads: node:http's response, or an HTTP/2 stream given the same two fields. */
+export type StreamResponse = Readable & { statusCode?: number | undefined; headers: IncomingHttpHeaders };
 
 export interface SseMessage {
   id: string;
@@ -19,7 +26,7 @@ export class SseClient {
   /** Resolves when the server ends the stream or the connection closes. */
   readonly ended: Promise<void>;
 
-  private constructor(readonly response: http.IncomingMessage) {
+  private constructor(readonly response: StreamResponse) {
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => this.#parse(chunk));
     this.ended = new Promise((resolve) => response.once('close', resolve));
@@ -29,6 +36,31 @@ export class SseClient {
   static connect(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<SseClient> {
     return new Promise((resolve, reject) => {
       http.get(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => resolve(new SseClient(res))).on('error', reject);
+    });
+  }
+
+  /**
+   * Opens `target` on the server on `port` over `transport` (HTTP/2 as a stream of the
+   * shared session); resolves once the response head has arrived.
+   */
+  static over(transport: TransportName, port: number, target: string, headers: Record<string, string> = {}): Promise<SseClient> {
+    if (transport === 'http1') return SseClient.connect(`http://localhost:${port}${target}`, headers);
+    if (transport === 'https') {
+      return new Promise((resolve, reject) => {
+        https
+          .get(`https://localhost:${port}${target}`, { ca: trustedCertificate(), headers: { Accept: 'text/event-stream', ...headers } }, (res) => resolve(new SseClient(res)))
+          .on('error', reject);
+      });
+    }
+    return new Promise((resolve, reject) => {
+      const fields: Record<string, string> = { ':path': target, accept: 'text/event-stream' };
+      for (const [name, value] of Object.entries(headers)) fields[name.toLowerCase()] = value;
+      const stream = h2Session(port).request(fields, { endStream: true });
+      stream.once('error', reject);
+      stream.once('response', (head) => {
+        const { ':status': status, ...rest } = head;
+        resolve(new SseClient(Object.assign(stream, { statusCode: Number(status), headers: rest as IncomingHttpHeaders })));
+      });
     });
   }
 

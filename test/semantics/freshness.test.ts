@@ -7,15 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_FILE_LIMIT } from '../../src/fs/file-cache.js';
 import { decodeBody } from '../helpers/http.js';
-import { cleanup, request, serveDirectory, tempDir } from '../helpers/server.js';
+import { cleanup, tempDir } from '../helpers/server.js';
+import { client, serveOver, TRANSPORTS } from '../helpers/transport.js';
 
-let root: string;
-let port: number;
-
-beforeAll(async () => {
-  root = await tempDir();
-  port = (await serveDirectory(root)).port;
-});
 afterAll(cleanup);
 
 /** Printable text of `length` bytes, different every call, compressible enough to be compressed. */
@@ -43,68 +37,79 @@ const REWRITES: Array<[string, string, (path: string, bytes: Buffer) => Promise<
   ],
 ];
 
-describe.each([
-  ['a small file (held in memory)', 'small.txt', 4096],
-  ['a large file (streamed)', 'large.txt', SMALL_FILE_LIMIT + 64 * 1024],
-])('%s', (_kind, name, size) => {
-  // [Accept-Encoding]: the identity representation and a compressed one
-  describe.each([[undefined], ['gzip'], ['br']])('Accept-Encoding: %s', (acceptEncoding) => {
-    const headers: Record<string, string> = acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding };
+describe.each(TRANSPORTS)('over %s', (transport) => {
+  const request = client(transport);
+  // A folder per transport: the cases create and delete the same names.
+  let root: string;
+  let port: number;
+  beforeAll(async () => {
+    root = await tempDir();
+    port = (await serveOver(transport, root)).port;
+  });
 
-    it.each(REWRITES)('%s: new bytes and a new ETag', async (_how, prefix, rewrite) => {
-      const fileName = `${prefix}-${acceptEncoding ?? 'identity'}-${name}`;
-      const path = join(root, fileName);
-      const url = `/${fileName}`;
-      const before = textVersion(size);
-      const after = textVersion(size);
-      await writeFile(path, before);
+  describe.each([
+    ['a small file (held in memory)', 'small.txt', 4096],
+    ['a large file (streamed)', 'large.txt', SMALL_FILE_LIMIT + 64 * 1024],
+  ])('%s', (_kind, name, size) => {
+    // [Accept-Encoding]: the identity representation and a compressed one
+    describe.each([[undefined], ['gzip'], ['br']])('Accept-Encoding: %s', (acceptEncoding) => {
+      const headers: Record<string, string> = acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding };
 
-      const first = await request(port, url, { headers });
-      expect(first.headers['content-encoding']).toBe(acceptEncoding);
-      expect(decodeBody(first).equals(before)).toBe(true);
+      it.each(REWRITES)('%s: new bytes and a new ETag', async (_how, prefix, rewrite) => {
+        const fileName = `${prefix}-${acceptEncoding ?? 'identity'}-${name}`;
+        const path = join(root, fileName);
+        const url = `/${fileName}`;
+        const before = textVersion(size);
+        const after = textVersion(size);
+        await writeFile(path, before);
 
-      await rewrite(path, after);
-      const second = await request(port, url, { headers });
-      expect(decodeBody(second).equals(after)).toBe(true);
-      expect(second.headers['etag']).not.toBe(first.headers['etag']);
+        const first = await request(port, url, { headers });
+        expect(first.headers['content-encoding']).toBe(acceptEncoding);
+        expect(decodeBody(first).equals(before)).toBe(true);
 
-      // A client revalidating its old copy gets the new one, not a 304.
-      const revalidated = await request(port, url, { headers: { ...headers, 'If-None-Match': first.headers['etag']! } });
-      expect(revalidated.status).toBe(200);
-      expect(decodeBody(revalidated).equals(after)).toBe(true);
-      // And a resumed download of the old copy starts over.
-      const resumed = await request(port, url, { headers: { Range: 'bytes=100-', 'If-Range': first.headers['etag']! } });
-      expect(resumed.status).toBe(200);
-      expect(resumed.body.equals(after)).toBe(true);
+        await rewrite(path, after);
+        const second = await request(port, url, { headers });
+        expect(decodeBody(second).equals(after)).toBe(true);
+        expect(second.headers['etag']).not.toBe(first.headers['etag']);
+
+        // A client revalidating its old copy gets the new one, not a 304.
+        const revalidated = await request(port, url, { headers: { ...headers, 'If-None-Match': first.headers['etag']! } });
+        expect(revalidated.status).toBe(200);
+        expect(decodeBody(revalidated).equals(after)).toBe(true);
+        // And a resumed download of the old copy starts over.
+        const resumed = await request(port, url, { headers: { Range: 'bytes=100-', 'If-Range': first.headers['etag']! } });
+        expect(resumed.status).toBe(200);
+        expect(resumed.body.equals(after)).toBe(true);
+      });
     });
   });
-});
 
-describe('files coming and going', () => {
-  it('a deleted file is 404 at once', async () => {
-    const path = join(root, 'doomed.txt');
-    await writeFile(path, 'here today');
-    expect((await request(port, '/doomed.txt')).status).toBe(200);
-    await rm(path);
-    expect((await request(port, '/doomed.txt')).status).toBe(404);
-  });
+  describe('files coming and going', () => {
+    it('a deleted file is 404 at once', async () => {
+      const path = join(root, 'doomed.txt');
+      await writeFile(path, 'here today');
+      expect((await request(port, '/doomed.txt')).status).toBe(200);
+      await rm(path);
+      expect((await request(port, '/doomed.txt')).status).toBe(404);
+    });
 
-  it('a new file is 200 at once, after a 404 for it', async () => {
-    expect((await request(port, '/newcomer.txt')).status).toBe(404);
-    await writeFile(join(root, 'newcomer.txt'), 'just arrived');
-    const response = await request(port, '/newcomer.txt');
-    expect(response.status).toBe(200);
-    expect(response.text).toBe('just arrived');
-  });
+    it('a new file is 200 at once, after a 404 for it', async () => {
+      expect((await request(port, '/newcomer.txt')).status).toBe(404);
+      await writeFile(join(root, 'newcomer.txt'), 'just arrived');
+      const response = await request(port, '/newcomer.txt');
+      expect(response.status).toBe(200);
+      expect(response.text).toBe('just arrived');
+    });
 
-  it('a file that grows or shrinks is served whole, with a matching Content-Length', async () => {
-    const path = join(root, 'elastic.txt');
-    for (const length of [10, 5000, 3, SMALL_FILE_LIMIT + 10, 7]) {
-      const bytes = textVersion(length);
-      await writeFile(path, bytes);
-      const response = await request(port, '/elastic.txt');
-      expect(Number(response.headers['content-length'])).toBe(length);
-      expect(response.body.equals(bytes)).toBe(true);
-    }
+    it('a file that grows or shrinks is served whole, with a matching Content-Length', async () => {
+      const path = join(root, 'elastic.txt');
+      for (const length of [10, 5000, 3, SMALL_FILE_LIMIT + 10, 7]) {
+        const bytes = textVersion(length);
+        await writeFile(path, bytes);
+        const response = await request(port, '/elastic.txt');
+        expect(Number(response.headers['content-length'])).toBe(length);
+        expect(response.body.equals(bytes)).toBe(true);
+      }
+    });
   });
 });
