@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { suggestFlag } from './flag-suggestion.js';
-import { CONFIG_FILE_NAME, ConfigError, loadConfig, mergeWithFlags, type ConfigOptions, type LoadedConfig } from './config.js';
+import { CONFIG_FILE_NAME, ConfigError, loadConfig, mergeWithFlags, parseProxyFlag, type ConfigOptions, type LoadedConfig } from './config.js';
 import type { ListeningEvent, ServerEvent, WarningEvent } from './events.js';
 import { colorsFor, describeError, formatEvent, isProblem, jsonLine } from './log.js';
 import { openBrowser, openerFor } from './open-browser.js';
@@ -58,6 +58,7 @@ export function buildProgram(): Command {
     .option('-o, --open [path]', 'open the browser once listening')
     .option('--cors', 'CORS: Allow-Origin *, preflights answered')
     .option('-H, --header <"Name: value">', 'add a header to every response (repeatable)', collect)
+    .option('--proxy <prefix=url>', 'send /prefix requests to a backend (repeatable)', collect)
     .optionsGroup('Network and security:')
     .option('-p, --port <n>', `port; 0 picks any free one (default: ${DEFAULT_PORT})`)
     .option('-b, --bind <addr>', `address (default: ${DEFAULT_BIND}; 0.0.0.0: network)`)
@@ -117,6 +118,7 @@ interface ParsedFlags {
   spa?: boolean | string;
   single?: boolean | string;
   cleanUrls?: boolean;
+  proxy?: string[];
 }
 
 /** Turn parsed flags into library options, or throw a UsageError naming the bad flag. */
@@ -161,6 +163,8 @@ export function optionsFromFlags(dir: string | undefined, flags: ParsedFlags): O
     tlsKey: flags.tlsKey,
     tlsPasswordFile: flags.tlsPasswordFile,
     http2: flags.http2,
+    // A prefix given twice: the last one wins, as with the config file's keys.
+    proxy: flags.proxy === undefined ? undefined : Object.fromEntries(flags.proxy.map(parseProxyFlag)),
   };
 }
 
@@ -198,7 +202,7 @@ export interface CliSettings extends Options {
 const APPLIED_CONFIG_KEYS: ReadonlySet<string> = new Set<keyof ConfigOptions>([
   'directory', 'port', 'bind', 'quiet', 'listing', 'index', 'redirect', 'dotfiles', 'cache', 'immutable', 'compress',
   'watch', 'ignore', 'poll', 'allowedHost', 'cacheMemory', 'stallTimeout', 'json', 'open', 'qr',
-  'cors', 'header', 'headers', 'auth', 'spa', 'cleanUrls', 'https', 'tlsCert', 'tlsKey', 'tlsPasswordFile', 'http2',
+  'cors', 'header', 'headers', 'auth', 'spa', 'cleanUrls', 'https', 'tlsCert', 'tlsKey', 'tlsPasswordFile', 'http2', 'proxy',
 ]);
 
 /**
@@ -295,6 +299,7 @@ function banner(running: RunningServer, requestedPort: number | undefined, qrCod
   if (running.tls?.createdPath !== undefined) {
     lines.push(`  ${c.yellow('New certificate;')} to trust it: ${terminalSafe(trustCommand(running.tls.createdPath))}`);
   }
+  for (const route of options.proxy) lines.push(`  ${c.dim('Proxy:  ')} ${terminalSafe(route.prefix)} → ${c.cyan(terminalSafe(route.target.href))}`);
   if (options.watch) lines.push(`  ${c.magenta('Live reload on:')} open pages reload when files change.`);
   lines.push(`  ${c.dim('Press Ctrl+C to stop.')}`, '');
   return lines.join('\n');

@@ -17,24 +17,16 @@ import { parseCredentials } from './http/basic-auth.js';
 import { createHeaderRules, parseHeaderLine, type ScopedHeadersConfig } from './http/header-rules.js';
 import { fallbackFileSegments } from './http/navigation.js';
 import { UsageError, type Options } from './options.js';
+import { checkProxyRoute, type ProxyRoute } from './proxy/route.js';
+
+// The checks of proxy routes live with the routes; the config file and the flag share them.
+export { checkProxyRoute, parseProxyFlag, type ProxyRoute } from './proxy/route.js';
 
 export const CONFIG_FILE_NAME = 'serve-dir.config.json';
 
 /** A mistake in the config file: one line naming the file (and the key), never a stack. */
 export class ConfigError extends UsageError {
   override name = 'ConfigError';
-}
-
-/** A route of the reverse proxy (issue 15), in Vite's shape; a bare URL string becomes `{ target }`. */
-export interface ProxyRoute {
-  /** Backend base URL: http:, https:, ws: or wss:. */
-  target: string;
-  /** Send the backend's own host as Host, and rewrite its Location and cookie domains back. */
-  changeOrigin?: boolean;
-  /** Replace the path prefix `from` by `to` before forwarding (`{ "from": "/api", "to": "" }`). */
-  rewrite?: { from: string; to: string };
-  /** Also tunnel WebSocket upgrades under this prefix. */
-  ws?: boolean;
 }
 
 /**
@@ -199,7 +191,8 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigOptions]-?: KeySpec<NonNu
                 additionalProperties: false,
                 description: 'Replace the path prefix "from" by "to" before forwarding.',
               },
-              ws: { type: 'boolean', description: 'Also tunnel WebSocket upgrades.' },
+              ws: { type: 'boolean', description: 'Also tunnel WebSocket upgrades (default true).' },
+              timeout: { type: 'integer', minimum: 1, maximum: 86400, description: "Seconds to wait for the backend's response headers before answering 504 (default 60)." },
             },
             required: ['target'],
             additionalProperties: false,
@@ -340,50 +333,4 @@ export function mergeWithFlags<T extends object>(config: Partial<T>, flags: T, f
     if (value !== undefined && !fromCommandLine(key)) merged[key] = value as T[keyof T & string];
   }
   return merged;
-}
-
-/**
- * Check a proxy route (the prefix a plain URL path, the target an http(s) or ws(s) URL without
- * query, the rewrite a path prefix) and return a copy. Throws a UsageError naming the prefix.
- */
-export function checkProxyRoute(prefix: string, route: ProxyRoute): ProxyRoute {
-  checkProxyPrefix(prefix);
-  checkProxyTarget(prefix, route.target);
-  if (route.rewrite !== undefined && !route.rewrite.from.startsWith('/')) {
-    throw new UsageError(`the rewrite of ${quote(prefix)} must replace a path prefix starting with "/", not ${quote(route.rewrite.from)}`);
-  }
-  return { ...route, ...(route.rewrite === undefined ? {} : { rewrite: { ...route.rewrite } }) };
-}
-
-/** `--proxy <prefix>=<url>` (issue 15): the same checks as the config file's "proxy". */
-export function parseProxyFlag(text: string): [prefix: string, route: ProxyRoute] {
-  const equals = text.indexOf('=');
-  if (equals <= 0) throw new UsageError(`invalid --proxy ${quote(text)}: expected <prefix>=<url>, such as /api=http://127.0.0.1:5000`);
-  const prefix = text.slice(0, equals);
-  try {
-    return [prefix, checkProxyRoute(prefix, { target: text.slice(equals + 1) })];
-  } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(`invalid --proxy: ${error.message}`);
-    throw error;
-  }
-}
-
-function checkProxyPrefix(prefix: string): void {
-  const segments = prefix.split('/').slice(1);
-  if (!prefix.startsWith('/') || /[\\?#%\0]/.test(prefix) || segments.some((segment) => segment === '.' || segment === '..')) {
-    throw new UsageError(`the prefix ${quote(prefix)} must be a plain URL path starting with "/", such as "/api"`);
-  }
-}
-
-function checkProxyTarget(prefix: string, target: string): void {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    throw new UsageError(`the target of ${quote(prefix)} is not a URL: ${quote(target)}`);
-  }
-  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
-    throw new UsageError(`the target of ${quote(prefix)} must be an http(s) or ws(s) URL, not ${quote(target)}`);
-  }
-  if (url.search !== '' || url.hash !== '') throw new UsageError(`the target of ${quote(prefix)} cannot have a query or fragment: ${quote(target)}`);
 }

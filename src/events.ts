@@ -58,7 +58,9 @@ export type WarningCode =
   | 'watcher-error'
   | 'page-charset'
   | 'open-failed'
-  | 'qr-needs-network';
+  | 'qr-needs-network'
+  | 'proxy-backend-down'
+  | 'proxy-backend-timeout';
 
 /** Something the user may want to act on; the server runs on. */
 export interface WarningEvent {

@@ -11,6 +11,7 @@ import { createAuthCheck } from './stages/auth.js';
 import { compress } from './stages/compress.js';
 import { answerCors } from './stages/cors.js';
 import { checkPreconditions } from './stages/conditional.js';
+import { createProxyStage, type UpgradedConnection } from './stages/proxy.js';
 import { createPathGuard } from './stages/guard.js';
 import { createHiddenFiles } from './stages/hide.js';
 import { createHostCheck } from './stages/host.js';
@@ -60,6 +61,8 @@ export interface ServerHandler extends Handler {
 /** What the server that owns the connections lends the pipeline (see server.ts). */
 export interface Transport {
   endBody: Services['endBody'];
+  /** The connection of a request the server received as an HTTP/1.1 Upgrade (WebSocket), for the proxy to tunnel. */
+  upgradeOf?: (req: IncomingMessage) => UpgradedConnection | undefined;
 }
 
 const PLAIN_TRANSPORT: Transport = { endBody: (res, body) => res.end(body) };
@@ -79,6 +82,9 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
   };
   const liveReload = resolved.watch ? createLiveReloadStages(services) : undefined;
   const checkHost = createHostCheck(resolved);
+  const checkAuth = resolved.auth === undefined ? undefined : createAuthCheck(resolved.auth);
+  const proxy =
+    resolved.proxy.length === 0 ? undefined : createProxyStage(services, { auth: checkAuth, inject: liveReload?.inject, upgradeOf: transport.upgradeOf });
 
   // Once a stage decides the answer (any status but 200), the runner goes straight
   // to the stages marked ⏎, which finish every answer. The runner looks at the status
@@ -88,8 +94,9 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     // Route-like stages: about the request, before any file is looked at.
     checkHost, //              one well-formed Host (400 + close); DNS-rebinding defence (403)
     resolved.cors ? answerCors : undefined, // CORS preflight -> 204 (no credentials needed); CORS headers on the rest
+    proxy, //                  --proxy prefixes: auth first, then any method streamed to the backend; 400 on escapes, 502/504
     checkMethod, //            GET/HEAD go on; OPTIONS 204; others 405 (or next() as middleware)
-    resolved.auth === undefined ? undefined : createAuthCheck(resolved.auth), // HTTP Basic, else 401
+    checkAuth, //              HTTP Basic, else 401
     liveReload?.endpoint, //   /__serve-dir/ client script and event stream (with --cors and -H)
     // File stages.
     createPathGuard(resolved), // request target -> path inside the root, or 400/404
@@ -136,6 +143,7 @@ export function buildHandler(resolved: ResolvedOptions, transport: Transport = P
     listeningOn: checkHost.listeningOn,
     close: async () => {
       services.listings.close();
+      proxy?.close();
       await liveReload?.close();
     },
   });

@@ -9,6 +9,7 @@
 export { createHandler, type Handler, type NextFunction } from './handler.js';
 export { startServer, type RunningServer } from './server.js';
 export { UsageError, type Options, type ResolvedOptions } from './options.js';
+export type { ProxyRoute } from './proxy/route.js';
 export type {
   ChangeEvent,
   ErrorEvent,

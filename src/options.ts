@@ -8,6 +8,7 @@ import { mapRequestPath } from './fs/map-path.js';
 import { fallbackFileSegments } from './http/navigation.js';
 import { createIgnoreMatcher } from './livereload/ignore.js';
 import { textSink } from './log.js';
+import { compileProxyRoutes, type CompiledRoute, type ProxyRoute } from './proxy/route.js';
 
 /**
  * Options accepted by `createHandler` and `startServer`. Each has the name of
@@ -132,6 +133,13 @@ export interface Options {
   spa?: boolean | string;
   /** `/about` serves `about.html`; `/about.html` and `/about/` redirect (301) to `/about` (`--clean-urls`). Default false. */
   cleanUrls?: boolean;
+  /**
+   * Reverse proxy (`--proxy <prefix>=<url>`): path prefix -> backend URL, or a route object
+   * `{ target, changeOrigin, rewrite, ws, timeout }` (Vite's shape). Longest prefix wins; the
+   * path is forwarded whole, prefix included, unless `rewrite` says otherwise. Example:
+   * `proxy: { '/api': 'http://127.0.0.1:5000', '/auth': { target: 'http://127.0.0.1:5001', changeOrigin: true } }`.
+   */
+  proxy?: Record<string, string | ProxyRoute>;
 }
 
 /** Options with every default filled in and the root resolved to an absolute path. */
@@ -169,6 +177,8 @@ export interface ResolvedOptions {
   /** The SPA's page, mapped by the path guard's rules; undefined without `spa`. */
   spa: SpaFallback | undefined;
   cleanUrls: boolean;
+  /** The proxy's routes, checked and parsed, longest prefix first; empty without `proxy`. */
+  proxy: CompiledRoute[];
 }
 
 /** The `--spa` page: its URL segments and its path inside the root, as the path guard maps them. */
@@ -269,6 +279,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     auth: options.auth === undefined ? undefined : createBasicAuth(parseCredentials(options.auth)),
     spa: spaFallback(options.spa, realRoot, hide),
     cleanUrls: options.cleanUrls ?? false,
+    proxy: proxyRoutes(options.proxy),
   };
 }
 
@@ -293,6 +304,15 @@ function spaFallback(spa: boolean | string | undefined, root: string, hide: read
   }
   if (hide.includes(real)) throw new UsageError(`invalid --spa: ${JSON.stringify(name)} is a file serve-dir never serves`);
   return { segments: mapped.path.segments, absolute: mapped.path.absolute };
+}
+
+function proxyRoutes(routes: Options['proxy']): CompiledRoute[] {
+  try {
+    return compileProxyRoutes(routes);
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`invalid proxy: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Index names are single file names: a path or a hidden name would reach around the path guard. */

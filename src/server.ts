@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
@@ -9,6 +9,7 @@ import { endWithSlices, systemWriteSlice } from './write-slices.js';
 import { emitRequests, listeningEvent } from './events.js';
 import { resolveOptions, UsageError, type Options, type ResolvedOptions } from './options.js';
 import { LIVERELOAD_PREFIX } from './stages/livereload.js';
+import type { UpgradedConnection } from './stages/proxy.js';
 import { ALLOW } from './stages/method.js';
 import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
 import { planBytes, writeResponse } from './respond.js';
@@ -65,11 +66,13 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   // Our own sockets: bodies go out in slices where TCP paces (write-slices.ts). An
   // HTTP/2 stream shares its session's socket, whose tuning is not a response's to touch.
   const slice = systemWriteSlice();
+  const upgrades = new WeakMap<IncomingMessage, UpgradedConnection>();
   const handler = buildHandler(resolved, {
     endBody:
       slice === Infinity
         ? (res, body) => res.end(body)
         : (res, body) => (isHttp2(res) ? res.end(body) : endWithSlices(res, body, slice)),
+    upgradeOf: (req) => upgrades.get(req),
   });
 
   const server = createTransport(credentials, useHttp2);
@@ -99,14 +102,33 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   const log = resolved.quiet
     ? undefined
     : emitRequests(resolved.emit, (req) => resolved.watch && (req.url ?? '').startsWith(LIVERELOAD_PREFIX));
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     // An HTTP/2 stream shares its session's socket: its own bytes are counted as handed over.
     const sent = isHttp2(res) && (log !== undefined || stalls !== undefined) ? meterStream(res) : undefined;
     if (sent !== undefined) stalls?.watchStream(sent);
     log?.(req, res, sent);
     if (hasUndeterminedLength(req)) return refuseFraming(res);
     handler(req, res);
-  });
+  };
+  server.on('request', onRequest);
+  // HTTP/1.1 Upgrade (WebSocket), listened to only when a proxy route may tunnel it: without a
+  // listener node answers Upgrade requests as plain ones. The request runs the pipeline like any
+  // other (Host check, auth) on a response of its own; the proxy stage takes the socket for a
+  // tunnel, and any other answer closes the connection after it.
+  const tunnels = resolved.proxy.some((route) => route.ws);
+  if (tunnels) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      upgrades.set(req, { via: 'upgrade', socket, head });
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.once('finish', () => socket.end());
+      socket.on('error', () => socket.destroy());
+      onRequest(req, res);
+    });
+    // HTTP/2: WebSocket by extended CONNECT (RFC 8441), announced once the session is set up.
+    if (useHttp2) (server as Http2SecureServer).on('session', (session: ServerHttp2Session) => session.settings({ enableConnectProtocol: true }));
+  }
   // Node hands CONNECT to 'connect' listeners, not to 'request', and drops the
   // connection without a word when there are none. A file server tunnels
   // nothing: answer 405 as the method stage does for every other method.
@@ -114,7 +136,13 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
   server.on('connect', (req: IncomingMessage, socket: Duplex | ServerResponse) => {
     // Told apart by what node handed us, not the version the client claimed: a raw
     // HTTP/1 request line may say "HTTP/2.0" and still come with a bare socket.
-    if ('writeHead' in socket) return writeResponse(socket, { status: 405, headers: ['allow', ALLOW, 'content-length', 0], body: { kind: 'none' } });
+    if ('writeHead' in socket) {
+      if (tunnels && req.headers[':protocol'] === 'websocket') {
+        upgrades.set(req, { via: 'connect', socket: (socket as unknown as { stream: Duplex }).stream, head: Buffer.alloc(0) });
+        return onRequest(req, socket);
+      }
+      return writeResponse(socket, { status: 405, headers: ['allow', ALLOW, 'content-length', 0], body: { kind: 'none' } });
+    }
     (socket as Duplex).end(planBytes({ status: 405, headers: ['Allow', ALLOW, 'Connection', 'close', 'Content-Length', 0], body: { kind: 'none' } }));
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

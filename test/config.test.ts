@@ -133,7 +133,7 @@ describe('parseConfig: mistakes are one line naming the file, the key and the va
     ['{ "auth": "alice:pa\\nss" }', /^: "auth": the user and password must not contain control characters$/],
     ['{ "proxy": { "/api": 5000 } }', /^: "proxy\.\/api" must be a non-empty string or an object, not 5000$/],
     ['{ "proxy": { "/api": { "traget": "http://a" } } }', /^: "proxy\.\/api" needs the key "target"$/],
-    ['{ "proxy": { "/api": { "target": "http://a", "chageOrigin": true } } }', /^: "proxy\.\/api": unknown key "chageOrigin" \(did you mean "changeOrigin"\?\); valid keys: target, changeOrigin, rewrite, ws$/],
+    ['{ "proxy": { "/api": { "target": "http://a", "chageOrigin": true } } }', /^: "proxy\.\/api": unknown key "chageOrigin" \(did you mean "changeOrigin"\?\); valid keys: target, changeOrigin, rewrite, ws, timeout$/],
     ['{ "proxy": { "/api": { "target": "http://a", "ws": "yes" } } }', /^: "proxy\.\/api\.ws" must be true or false, not "yes"$/],
     ['{ "proxy": { "api": "http://a" } }', /^: "proxy": the prefix "api" must be a plain URL path starting with "\/"/],
     ['{ "proxy": { "/api/../x": "http://a" } }', /^: "proxy": the prefix "\/api\/\.\.\/x" must be a plain URL path/],

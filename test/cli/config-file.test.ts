@@ -89,7 +89,7 @@ describe("the file's mistakes: one line naming the key, exit 1", () => {
     ['an unknown key', '{ "prot": 8080 }', /^serve-dir: \S+serve-dir\.config\.json: unknown key "prot" \(did you mean "port"\?\); valid keys: directory, port, bind, .*\n$/],
     ['a wrong type', '{ "port": "8080" }', /^serve-dir: \S+serve-dir\.config\.json: "port" must be .*, not "8080"\n$/],
     ['bad JSON, with its line and column', '{\n  "port": 8080,\n}', /^serve-dir: \S+serve-dir\.config\.json:3:1: invalid JSON: .*\n$/],
-    ['a key of a feature not built yet', '{ "proxy": { "/api": "http://127.0.0.1:5000" } }', /^serve-dir: \S+serve-dir\.config\.json: "proxy" is not supported by this version of serve-dir yet\n$/],
+    ['a proxy target that is not a URL', '{ "proxy": { "/api": "localhost:5000" } }', /^serve-dir: \S+serve-dir\.config\.json: "proxy": the target of "\/api" must be an http\(s\) or ws\(s\) URL, not "localhost:5000"\n$/],
   ])('%s', async (_name, text, expected) => {
     const root = await tempDir();
     await writeFile(join(root, CONFIG), text);
