@@ -25,7 +25,7 @@ const USAGE = `Usage: npm run bench:http2 -- [options]   (or: node bench/http2.j
   --seconds N        h2load duration per figure (default 5; 1 s of warm-up before it)
   --rounds N         rounds of h2load, the servers taking turns; the median is kept (default 3)
   --loads N          page loads per protocol and kind (cold, reload) (default 9)
-  --only LIST        some of: serve-dir,nginx,sirv-cli,page (default all)
+  --only LIST        some of: node-http2,serve-dir,nginx,sirv-cli,page (default all)
   --connections N    h2load clients (default 16), each with --streams concurrent streams
   --streams N        h2load -m (default 10)
   --peers-dir DIR    where sirv-cli is installed (default ~/.cache/serve-dir-peers, env PEERS_DIR)
@@ -52,7 +52,7 @@ async function main() {
       seconds: { type: 'string', default: '5' },
       rounds: { type: 'string', default: '3' },
       loads: { type: 'string', default: '9' },
-      only: { type: 'string', default: 'serve-dir,nginx,sirv-cli,page' },
+      only: { type: 'string', default: 'node-http2,serve-dir,nginx,sirv-cli,page' },
       connections: { type: 'string', default: '16' },
       streams: { type: 'string', default: '10' },
       'peers-dir': { type: 'string', default: process.env.PEERS_DIR ?? join(process.env.HOME ?? tmpdir(), '.cache', 'serve-dir-peers') },
@@ -153,6 +153,14 @@ function makeCorpus(root) {
 async function prepareServers(only, { root, tls, workDir, peersDir }) {
   /** @type {H2Server[]} */
   const servers = [];
+  if (only.includes('node-http2')) {
+    servers.push({
+      name: 'node-http2',
+      available: true,
+      version: process.version,
+      launch: (port) => ({ command: process.execPath, args: ['-e', NODE_HTTP2_SCRIPT, String(port), root, tls.cert, tls.key] }),
+    });
+  }
   if (only.includes('serve-dir')) {
     servers.push({
       name: 'serve-dir',
@@ -185,6 +193,25 @@ async function prepareServers(only, { root, tls, workDir, peersDir }) {
   }
   return servers;
 }
+
+/**
+ * A bare node:http2 secure server answering the two files from memory through the same
+ * compatibility API (req, res) that serve-dir's handler uses: the ceiling for req/s that a
+ * Node server of this shape can reach here. Not a target, a reference for reading the others.
+ */
+const NODE_HTTP2_SCRIPT = `
+const http2 = require('node:http2');
+const fs = require('node:fs');
+const [port, root, cert, key] = process.argv.slice(1);
+const bodies = { '/small.txt': fs.readFileSync(root + '/small.txt'), '/medium.js': fs.readFileSync(root + '/medium.js') };
+http2.createSecureServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key), allowHTTP1: true }, (req, res) => {
+  const body = bodies[req.url];
+  if (!body) { res.statusCode = 404; res.end(); return; }
+  res.setHeader('content-type', 'text/plain');
+  res.setHeader('content-length', body.length);
+  res.end(body);
+}).listen(Number(port), '127.0.0.1');
+`;
 
 /**
  * nginx with TLS and HTTP/2, tuned as in the main benchmark (bench/nginx.js): one worker,

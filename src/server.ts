@@ -204,7 +204,11 @@ function createTransport(credentials: ServerCredentials | undefined, useHttp2: b
   const { cert, key } = credentials;
   if (!useHttp2) return createHttpsServer({ ...limits, cert, key });
   // ALPN offers h2 and http/1.1; HTTP/1.1 clients get node:http's parser.
-  const server = createSecureServer({ cert, key, allowHTTP1: true, ...http2Options() });
+  // noDelay: Nagle's algorithm off, as node:http and node:https have it on their sockets
+  // and node:http2 does not: without it the HTTP/1.1 connections this server takes would
+  // differ from the same ones on the --no-http2 server, and a response leaving in two
+  // writes would have its second wait for the client's delayed ACK.
+  const server = createSecureServer({ cert, key, allowHTTP1: true, noDelay: true, ...http2Options() });
   // node:http2 ignores the HTTP/1 limits among its options and sets its own on the
   // server (60 s for headers, 300 s per request, checked every 30 s, no keep-alive
   // timeout, no Host required); node:http reads them from the server, so they are set there.
