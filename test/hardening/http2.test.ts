@@ -404,6 +404,31 @@ describe('streams past the concurrency cap', () => {
   });
 });
 
+describe('what a well-behaved client may do', () => {
+  it('128 downloads of 1 MiB at once on one connection (as many streams as announced), with windows as large as h2load opens, all complete', async () => {
+    // Flow-control windows of 1 GiB, as h2load's: the server may queue whole files to
+    // send, and its session memory bound must leave room for them.
+    const session = h2Connect(`https://localhost:${port}`, { ca: cert, settings: { initialWindowSize: 2 ** 30 - 1 } });
+    session.on('error', () => {});
+    onCleanup(() => void session.destroy());
+    await new Promise((resolve) => session.once('connect', resolve));
+    session.setLocalWindowSize(2 ** 30 - 1);
+    const sizes = await Promise.all(
+      Array.from({ length: 128 }, () =>
+        new Promise<number>((resolve, reject) => {
+          const stream = session.request({ ':path': '/big.bin' });
+          let size = 0;
+          stream.on('data', (chunk: Buffer) => (size += chunk.length));
+          stream.on('end', () => resolve(size));
+          stream.on('error', reject);
+          stream.end();
+        }),
+      ),
+    );
+    expect(sizes).toEqual(Array.from({ length: 128 }, () => 1 << 20));
+  });
+});
+
 describe('control-frame floods', () => {
   it('a SETTINGS frame with more than 32 entries closes the session', async () => {
     const raw = await readySession();
