@@ -25,6 +25,8 @@ const USAGE = `Usage: npm run bench:http2 -- [options]   (or: node bench/http2.j
   --seconds N        h2load duration per figure (default 5; 1 s of warm-up before it)
   --rounds N         rounds of h2load, the servers taking turns; the median is kept (default 3)
   --loads N          page loads per protocol and kind (cold, reload) (default 9)
+  --latency LIST     the page's loads again with this latency added to each request by
+                     Chromium's network emulation, in ms (default 0,20; 0 is loopback as is)
   --only LIST        some of: node-http2,serve-dir,nginx,sirv-cli,page (default all)
   --connections N    h2load clients (default 16), each with --streams concurrent streams
   --streams N        h2load -m (default 10)
@@ -52,6 +54,7 @@ async function main() {
       seconds: { type: 'string', default: '5' },
       rounds: { type: 'string', default: '3' },
       loads: { type: 'string', default: '9' },
+      latency: { type: 'string', default: '0,20' },
       only: { type: 'string', default: 'node-http2,serve-dir,nginx,sirv-cli,page' },
       connections: { type: 'string', default: '16' },
       streams: { type: 'string', default: '10' },
@@ -65,6 +68,7 @@ async function main() {
     seconds: positive(values.seconds, '--seconds'),
     rounds: positive(values.rounds, '--rounds'),
     loads: positive(values.loads, '--loads'),
+    latencies: values.latency.split(',').map((ms) => (ms.trim() === '0' ? 0 : positive(ms.trim(), '--latency'))),
     connections: positive(values.connections, '--connections'),
     streams: positive(values.streams, '--streams'),
     only: values.only.split(',').map((name) => name.trim()),
@@ -86,12 +90,16 @@ async function main() {
   if (!h2load) log('h2load is not on PATH (Debian: apt-get install nghttp2-client): no req/s rows');
   else if (servers.some((server) => server.available)) Object.assign(throughput, await measureThroughput(h2load, servers, options));
 
-  const page = options.only.includes('page') ? await measurePageLoads(workDir, tls, options.loads).catch((error) => ({ failed: String(error.message ?? error) })) : undefined;
+  /** @type {(PageFigures | { latencyMs: number, failed: string })[]} */
+  const pages = [];
+  for (const latencyMs of options.only.includes('page') ? options.latencies : []) {
+    pages.push(await measurePageLoads(workDir, tls, options.loads, latencyMs).catch((error) => ({ latencyMs, failed: String(error.message ?? error) })));
+  }
   const proxy = await measureProxyOverhead();
 
-  const report = renderReport({ options, servers, throughput, page, proxy });
+  const report = renderReport({ options, servers, throughput, pages, proxy });
   console.log(report);
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), options, servers, throughput, page, proxy }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), options, servers, throughput, pages, proxy }, null, 2));
   console.log(`Raw results: ${out}`);
 }
 
@@ -404,6 +412,7 @@ function makeModulePage(dir) {
 
 /**
  * @typedef {object} PageFigures
+ * @property {number} latencyMs  added to every request by Chromium's network emulation (0: none)
  * @property {{ h1: number[], h2: number[] }} cold     ms from navigation to the graph having run, fresh browser context
  * @property {{ h1: number[], h2: number[] }} reload   the same after a reload (every module revalidated: 304s)
  * @property {string} chromium
@@ -416,9 +425,11 @@ function makeModulePage(dir) {
  * @param {string} workDir
  * @param {{ cert: string, key: string }} tls
  * @param {number} loads
+ * @param {number} latencyMs  added by Chromium (DevTools network emulation) to each request;
+ *   it models a LAN or a phone, where HTTP/1.1's six connections queue and HTTP/2 does not
  * @returns {Promise<PageFigures>}
  */
-async function measurePageLoads(workDir, tls, loads) {
+async function measurePageLoads(workDir, tls, loads, latencyMs) {
   const pageDir = join(workDir, 'modules');
   const { expectedTotal } = makeModulePage(pageDir);
   const launch = (/** @type {string[]} */ extra) => (/** @type {number} */ port) => ({
@@ -439,11 +450,16 @@ async function measurePageLoads(workDir, tls, loads) {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [`--ignore-certificate-errors-spki-list=${spki}`] });
   try {
     /** @type {PageFigures} */
-    const figures = { cold: { h1: [], h2: [] }, reload: { h1: [], h2: [] }, chromium: browser.version() };
+    const figures = { latencyMs, cold: { h1: [], h2: [] }, reload: { h1: [], h2: [] }, chromium: browser.version() };
     for (let i = 0; i < loads + 1; i++) {
       for (const [protocol, server] of i % 2 === 0 ? /** @type {const} */ ([['h1', h1], ['h2', h2]]) : /** @type {const} */ ([['h2', h2], ['h1', h1]])) {
         const context = await browser.newContext();
         const page = await context.newPage();
+        if (latencyMs > 0) {
+          const devtools = await context.newCDPSession(page);
+          await devtools.send('Network.enable');
+          await devtools.send('Network.emulateNetworkConditions', { offline: false, latency: latencyMs, downloadThroughput: -1, uploadThroughput: -1 });
+        }
         const url = `https://localhost:${server.port}/index.html`;
         const cold = await timedLoad(page, () => page.goto(url), expectedTotal);
         const before = notModified(server);
@@ -503,11 +519,11 @@ async function measureProxyOverhead() {
  *   options: { seconds: number, rounds: number, loads: number, connections: number, streams: number },
  *   servers: H2Server[],
  *   throughput: Record<string, H2Figures>,
- *   page: PageFigures | { failed: string } | undefined,
+ *   pages: (PageFigures | { latencyMs: number, failed: string })[],
  *   proxy: { direct: { p50: number }, proxied: { p50: number } } | undefined,
  * }} results
  */
-function renderReport({ options, servers, throughput, page, proxy }) {
+function renderReport({ options, servers, throughput, pages, proxy }) {
   const lines = [`## serve-dir HTTP/2 benchmark, ${new Date().toISOString().slice(0, 10)}`, ''];
   const pinning = canPin ? `server on CPU ${SERVER_CPU}, h2load on CPU ${LOAD_CPU}` : 'not pinned';
   lines.push(
@@ -536,17 +552,20 @@ function renderReport({ options, servers, throughput, page, proxy }) {
   if (unavailable.length > 0) lines.push('', ...unavailable.map((server) => `- ${server.name}: ${server.reason}`));
 
   lines.push('', '### A page of 300 ES modules in headless Chromium (serve-dir, HTTPS, loopback)', '');
-  if (page === undefined) lines.push('Not measured (--only).');
-  else if ('failed' in page) lines.push(`Not measured: ${page.failed}`);
-  else {
-    lines.push(`Chromium ${page.chromium}; ${page.cold.h1.length} loads of each kind per protocol, alternating, after one pair not counted; median ms from navigation to the whole module graph having run.`, '');
-    lines.push('| load | HTTP/1.1 ms | HTTP/2 ms | HTTP/1.1 ÷ HTTP/2 |', '| --- | ---: | ---: | ---: |');
-    for (const kind of /** @type {const} */ (['cold', 'reload'])) {
-      const [h1, h2] = [median(page[kind].h1), median(page[kind].h2)];
-      lines.push(`| ${kind === 'cold' ? 'cold (new context, empty cache)' : 'reload (300 revalidations, 304)'} | ${h1.toFixed(0)} | ${h2.toFixed(0)} | ${ratio(h1, h2)} |`);
+  const measuredPages = /** @type {PageFigures[]} */ (pages.filter((page) => !('failed' in page)));
+  if (pages.length === 0) lines.push('Not measured (--only).');
+  for (const page of pages) if ('failed' in page) lines.push(`Not measured with ${page.latencyMs} ms added: ${page.failed}`, '');
+  const [first] = measuredPages;
+  if (first) {
+    lines.push(`Chromium ${first.chromium}; ${first.cold.h1.length} loads of each kind per protocol, alternating, after one pair not counted; median ms from navigation to the whole module graph having run. "Added latency": Chromium's network emulation delays each request by that much.`, '');
+    lines.push('| added latency | load | HTTP/1.1 ms | HTTP/2 ms | HTTP/1.1 ÷ HTTP/2 |', '| ---: | --- | ---: | ---: | ---: |');
+    for (const page of measuredPages) {
+      for (const kind of /** @type {const} */ (['cold', 'reload'])) {
+        const [h1, h2] = [median(page[kind].h1), median(page[kind].h2)];
+        lines.push(`| ${page.latencyMs} ms | ${kind === 'cold' ? 'cold (new context, empty cache)' : 'reload (300 revalidations, 304)'} | ${h1.toFixed(0)} | ${h2.toFixed(0)} | ${ratio(h1, h2)} |`);
+      }
     }
   }
-
   lines.push('', '### Proxy overhead', '');
   lines.push(proxy ? `p50 direct ${proxy.direct.p50.toFixed(2)} ms, through serve-dir ${proxy.proxied.p50.toFixed(2)} ms: ×${(proxy.proxied.p50 / proxy.direct.p50).toFixed(2)}` : 'Not measured yet (`measureProxyOverhead` in bench/http2.js).');
 
@@ -554,7 +573,9 @@ function renderReport({ options, servers, throughput, page, proxy }) {
   const verdict = (/** @type {number} */ value, /** @type {number} */ target) => (Number.isNaN(value) ? 'not measured' : value >= target ? `met (${value.toFixed(2)}×)` : `missed (${value.toFixed(2)}×)`);
   lines.push(`- HTTP/2 1 KiB ≥ ${TARGETS.overSirv}× sirv-cli --http2: ${verdict(own.small / medianOf('sirv-cli', 'small'), TARGETS.overSirv)}`);
   lines.push(`- HTTP/2 1 KiB ≥ ${TARGETS.overNginx}× nginx h2: ${verdict(own.small / medianOf('nginx', 'small'), TARGETS.overNginx)}`);
-  if (page && !('failed' in page)) lines.push(`- 300-module page reloads ≥ ${TARGETS.pageReload}× faster over HTTP/2: ${verdict(median(page.reload.h1) / median(page.reload.h2), TARGETS.pageReload)}`);
+  for (const page of measuredPages) {
+    lines.push(`- 300-module page reloads ≥ ${TARGETS.pageReload}× faster over HTTP/2 (${page.latencyMs} ms added): ${verdict(median(page.reload.h1) / median(page.reload.h2), TARGETS.pageReload)}`);
+  }
   if (proxy) lines.push(`- proxy adds ≤ 35% at p50: ${proxy.proxied.p50 / proxy.direct.p50 <= 1.35 ? 'met' : 'missed'}`);
   return lines.join('\n');
 }
