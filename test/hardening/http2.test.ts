@@ -209,13 +209,6 @@ let root: string;
 let server: StartedCli;
 let port: number;
 
-/** CPU seconds the server process has used (user + system), from /proc. */
-async function serverCpuSeconds(): Promise<number> {
-  const stat = await readFile(`/proc/${server.child.pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 beforeAll(async () => {
   root = await tempDir('serve-dir-h2-hostile-');
   await writeTree(root, { 'a.txt': BODY, 'big.bin': 'x'.repeat(1 << 20) });
