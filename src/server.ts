@@ -210,8 +210,8 @@ function createTransport(credentials: ServerCredentials | undefined, useHttp2: b
   // ALPN offers h2 and http/1.1; HTTP/1.1 clients get node:http's parser.
   // noDelay: Nagle's algorithm off, as node:http and node:https have it on their sockets
   // and node:http2 does not: without it the HTTP/1.1 connections this server takes would
-  // differ from the same ones on the --no-http2 server, and a response leaving in two
-  // writes would have its second wait for the client's delayed ACK.
+  // differ from the same ones on the --no-http2 server, where a response leaving in two
+  // writes cannot have its second wait for the client's delayed ACK.
   const server = createSecureServer({ cert, key, allowHTTP1: true, noDelay: true, ...http2Options() });
   // node:http2 ignores the HTTP/1 limits among its options and sets its own on the
   // server (60 s for headers, 300 s per request, checked every 30 s, no keep-alive
@@ -235,8 +235,8 @@ function http2Options() {
     maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
     maxSessionInvalidFrames: H2_MAX_INVALID_FRAMES,
     maxSessionRejectedStreams: H2_MAX_REJECTED_STREAMS,
-    // Only reached by a TLS client that negotiated neither h2 nor http/1.1: it is
-    // answered 403 and cut after the HTTP/1 headers timeout rather than Node's 10 s.
+    // A backstop: with allowHTTP1, only a TLS client that negotiated some other protocol
+    // gets there; it is answered 403 and cut after the HTTP/1 headers timeout.
     unknownProtocolTimeout: HEADERS_TIMEOUT_MS,
   };
 }
@@ -248,8 +248,9 @@ function http2Options() {
  * costs us the stream's setup and the start of its answer, the client nothing.
  * nghttp2's own limit (1000 at once, then 33 a second) let one connection take
  * about 50 ms of our CPU before its GOAWAY; with this one, about 10 ms, near the
- * cost of the TLS handshake the attacker pays for the next connection (measured by
- * test/hardening/http2.test.ts: 46 against 236 connections cut in 3 s of attack).
+ * cost of the TLS handshake the attacker pays for the next connection (measured with
+ * the attacker of test/hardening/http2.test.ts: in 3 s, for the same CPU, nghttp2 cut
+ * 46 connections and this limit 236).
  * A browser leaving a page cancels at most its open streams (128) at once.
  */
 const H2_RESET_BURST = 2 * H2_MAX_CONCURRENT_STREAMS;
