@@ -51,6 +51,7 @@ export interface WatchingEvent {
 
 export type WarningCode =
   | 'connections-full'
+  | 'http2-session-closed'
   | 'host-refused'
   | 'host-refused-more'
   | 'out-of-descriptors'

@@ -1,6 +1,6 @@
-import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, maxHeaderSize, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
+import { constants, createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -11,7 +11,6 @@ import { resolveOptions, UsageError, type Options, type ResolvedOptions } from '
 import { LIVERELOAD_PREFIX } from './stages/livereload.js';
 import type { UpgradedConnection } from './stages/proxy.js';
 import { ALLOW } from './stages/method.js';
-import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
 import { planBytes, writeResponse } from './respond.js';
 import { serverCredentials, type ServerCredentials } from './tls/wiring.js';
 
@@ -44,12 +43,50 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 /**
- * HTTP/2 limits (RFC 9113 §5.1.2): streams a session may have open at once, and how
- * long a session may stay without a frame before it is closed (the slowloris limit
- * there: a session holds no headers half-sent for long, its frames come whole).
+ * HTTP/2 limits (RFC 9113), chosen one by one; each bounds what one session (one
+ * TLS connection) can make this process hold or do. See `http2Options`.
+ *
+ * Streams open at once: nginx's default (128). A browser loading a page of 300
+ * modules queues the rest, as it queues over six HTTP/1.1 connections, but on one
+ * TLS handshake; more would let a client make us work on more files at once.
  */
-const H2_MAX_CONCURRENT_STREAMS = 100;
-const H2_SESSION_IDLE_TIMEOUT_MS = REQUEST_TIMEOUT_MS;
+const H2_MAX_CONCURRENT_STREAMS = 128;
+/**
+ * Streams opened past that cap are refused (REFUSED_STREAM); a client that keeps
+ * opening them after this many has ignored our SETTINGS and loses its session.
+ * Node's default, kept: a client that read the cap never gets here, and the race
+ * of a session's first flight (before our SETTINGS arrive) costs a client fewer.
+ */
+const H2_MAX_REJECTED_STREAMS = 100;
+/**
+ * Frames the protocol calls invalid that a session may send before it is closed.
+ * A correct client sends none; Node's default (1000) lets a hostile one make the
+ * process parse and log a thousand broken frames per connection.
+ */
+const H2_MAX_INVALID_FRAMES = 32;
+/**
+ * Header fields per request. Node's default, named here: a browser sends 10 to 20,
+ * and HTTP/1.1 requests are bounded by size alone (`maxHeaderSize`).
+ */
+const H2_MAX_HEADER_PAIRS = 128;
+/**
+ * MB that one session may hold (HPACK tables, stream state, and the data queued to go
+ * out, which is most of it) before node:http2 refuses it new streams with
+ * ENHANCE_YOUR_CALM; Node's unit is the megabyte. 128 streams each reading a file in
+ * 64 KiB chunks hold about 8 MB: a client downloading 128 files of 1 MiB at once on one
+ * connection (h2load -c1 -m128) had 103 of 1024 streams refused with 4, 1 with Node's
+ * default of 10, none with 16. The bound per connection, times the connection cap, is
+ * what a hostile client could make us queue; a client that stops reading is cut by the
+ * idle timeout below.
+ */
+const H2_MAX_SESSION_MEMORY_MB = 16;
+/**
+ * How long a session may go without a frame sent or received before it is closed:
+ * a client that opened a connection and says nothing, or stopped reading (flow
+ * control then holds our frames, so nothing moves). Longer than the live-reload
+ * heartbeat (30 s, `livereload/hub.ts`), whose writes keep a page's session alive.
+ */
+const H2_SESSION_IDLE_TIMEOUT_MS = 45_000;
 /** Per listening socket: with the default `localhost`, 127.0.0.1 and ::1 each have this cap. */
 export const MAX_CONNECTIONS = 1024;
 
@@ -89,6 +126,7 @@ export async function startServer(options: Options = {}): Promise<RunningServer>
       sessions.add(session);
       session.once('close', () => sessions.delete(session));
     });
+    watchHttp2Sessions(server as Http2SecureServer, resolved.emit);
   }
   let warnedFull = false;
   server.on('drop', (refused?: { localAddress?: string }) => {
@@ -197,16 +235,92 @@ function createTransport(credentials: ServerCredentials | undefined, useHttp2: b
   if (credentials === undefined) return createHttpServer(limits);
   const { cert, key } = credentials;
   if (!useHttp2) return createHttpsServer({ ...limits, cert, key });
-  // ALPN offers h2 and http/1.1; HTTP/1.1 clients get node:http's parser with the limits above.
-  const server = createSecureServer({
-    ...limits,
-    cert,
-    key,
-    allowHTTP1: true,
-    settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
-  });
+  // ALPN offers h2 and http/1.1; HTTP/1.1 clients get node:http's parser.
+  // noDelay: Nagle's algorithm off, as node:http and node:https have it on their sockets
+  // and node:http2 does not: without it the HTTP/1.1 connections this server takes would
+  // differ from the same ones on the --no-http2 server, where a response leaving in two
+  // writes cannot have its second wait for the client's delayed ACK.
+  const server = createSecureServer({ cert, key, allowHTTP1: true, noDelay: true, ...http2Options() });
+  // node:http2 ignores the HTTP/1 limits among its options and sets its own on the
+  // server (60 s for headers, 300 s per request, checked every 30 s, no keep-alive
+  // timeout, no Host required); node:http reads them from the server, so they are set there.
+  Object.assign(server, limits);
   server.setTimeout(H2_SESSION_IDLE_TIMEOUT_MS);
   return server;
+}
+
+/** node:http2's session limits, as chosen above (the settings part is sent to each client). */
+function http2Options() {
+  return {
+    settings: {
+      maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS,
+      // The same bound as an HTTP/1.1 head (16 KiB unless --max-http-header-size says
+      // otherwise). HTTP/2 counts 32 bytes more per field (RFC 9113 §6.5.2), where
+      // HTTP/1.1 spends 4 on ": " and CRLF: a request fitting one fits the other within a few hundred bytes.
+      maxHeaderListSize: maxHeaderSize,
+    },
+    maxHeaderListPairs: H2_MAX_HEADER_PAIRS,
+    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
+    maxSessionInvalidFrames: H2_MAX_INVALID_FRAMES,
+    maxSessionRejectedStreams: H2_MAX_REJECTED_STREAMS,
+    // A backstop: with allowHTTP1, only a TLS client that negotiated some other protocol
+    // gets there; it is answered 403 and cut after the HTTP/1 headers timeout.
+    unknownProtocolTimeout: HEADERS_TIMEOUT_MS,
+  };
+}
+
+/**
+ * Streams a client may cancel before their answer is complete: at most this many at
+ * once, and this many more each second after (a token bucket per session). Rapid
+ * reset (CVE-2023-44487) opens a stream and cancels it at once, over and over: each
+ * costs us the stream's setup and the start of its answer, the client nothing.
+ * nghttp2's own limit (1000 at once, then 33 a second) let one connection take
+ * about 50 ms of our CPU before its GOAWAY; with this one, about 10 ms, near the
+ * cost of the TLS handshake the attacker pays for the next connection (measured with
+ * the attacker of test/hardening/http2.test.ts: in 3 s, for the same CPU, nghttp2 cut
+ * 46 connections and this limit 236).
+ * A browser leaving a page cancels at most its open streams (128) at once.
+ */
+const H2_RESET_BURST = 2 * H2_MAX_CONCURRENT_STREAMS;
+const H2_RESETS_PER_SECOND = H2_MAX_CONCURRENT_STREAMS / 2;
+
+/**
+ * A client that breaks HTTP/2's rules or our limits (invalid frames, too many
+ * refused streams, a flood of settings or pings, an oversized header block,
+ * CONTINUATION floods as in CVE-2024-27316) has its session torn down by node:http2
+ * with a GOAWAY; what is left to us is to close it without a stack trace, let the
+ * user know once, and serve everyone else. Rapid reset is counted here (above).
+ */
+function watchHttp2Sessions(server: Http2SecureServer, emit: ResolvedOptions['emit']): void {
+  let warned = false;
+  const warnOnce = (why: string) => {
+    if (warned) return;
+    warned = true;
+    emit({ type: 'warning', code: 'http2-session-closed', from: 'server', message: `closed an HTTP/2 client's connection: ${why} (later ones are not reported)` });
+  };
+  server.on('sessionError', (error: NodeJS.ErrnoException, session: ServerHttp2Session) => {
+    // Node is destroying the session already; a client that cut its connection
+    // (ECONNRESET and the like) is no news, a broken protocol is.
+    if (!session.destroyed) session.destroy();
+    if (error.code?.startsWith('ERR_HTTP2') === true) warnOnce(`${error.code}: ${error.message}`);
+  });
+  const resets = new WeakMap<Http2Session, { tokens: number; at: number }>();
+  server.on('stream', (stream: ServerHttp2Stream) => {
+    const session = stream.session; // a closed stream no longer knows it
+    stream.once('close', () => {
+      if (stream.rstCode === constants.NGHTTP2_NO_ERROR || stream.writableFinished) return;
+      if (session === undefined || session.destroyed) return;
+      const now = performance.now();
+      const bucket = resets.get(session) ?? { tokens: H2_RESET_BURST, at: now };
+      bucket.tokens = Math.min(H2_RESET_BURST, bucket.tokens + ((now - bucket.at) / 1000) * H2_RESETS_PER_SECOND) - 1;
+      bucket.at = now;
+      resets.set(session, bucket);
+      if (bucket.tokens >= 0) return;
+      session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      session.destroy();
+      warnOnce('too many streams cancelled (rapid reset)');
+    });
+  });
 }
 
 /** Whether this response goes out on an HTTP/2 stream (node:http2's compatibility API). */
@@ -344,8 +458,8 @@ function meterStream(res: ServerResponse): MeteredStream {
   return {
     bytes: () => handed - stream.writableLength,
     waiting: () => !stream.destroyed && stream.writableLength > 0,
-    cut: () => stream.close(http2Constants.NGHTTP2_CANCEL),
-    reset: () => stream.rstCode !== undefined && stream.rstCode !== http2Constants.NGHTTP2_NO_ERROR,
+    cut: () => stream.close(constants.NGHTTP2_CANCEL),
+    reset: () => stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR,
     closed: new Promise((resolve) => stream.once('close', resolve)),
   };
 }
