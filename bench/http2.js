@@ -4,7 +4,6 @@
 //     1 KiB and 135 KiB files: req/s, the servers taking turns over rounds, the median kept.
 //  2. A page of 300 ES modules in headless Chromium, cold and reloaded, served by serve-dir over
 //     HTTP/1.1 (--no-http2) and over HTTP/2, both with TLS: the load time of each, and the ratio.
-//  3. The proxy's overhead: a slot (`measureProxyOverhead`) for the proxy work to fill.
 // The report (markdown) goes to stdout, progress to stderr, the raw figures to a JSON file.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -95,11 +94,10 @@ async function main() {
   for (const latencyMs of options.only.includes('page') ? options.latencies : []) {
     pages.push(await measurePageLoads(workDir, tls, options.loads, latencyMs).catch((error) => ({ latencyMs, failed: String(error.message ?? error) })));
   }
-  const proxy = await measureProxyOverhead();
 
-  const report = renderReport({ options, servers, throughput, pages, proxy });
+  const report = renderReport({ options, servers, throughput, pages });
   console.log(report);
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), options, servers, throughput, pages, proxy }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), options, servers, throughput, pages }, null, 2));
   console.log(`Raw results: ${out}`);
 }
 
@@ -499,19 +497,6 @@ async function timedLoad(page, navigate, expectedTotal) {
   return loadedAt;
 }
 
-// ---------------------------------------------------------------- the proxy's overhead
-
-/**
- * The proxy-overhead row of issue 15 (p50 of a request through `serve-dir --proxy` to a
- * node:http backend, against the same request straight to that backend; target ≤ 1.35×).
- * Left for the proxy work to fill: return `{ direct: { p50 }, proxied: { p50 } }` in ms and the
- * report shows the row and its target.
- * @returns {Promise<{ direct: { p50: number }, proxied: { p50: number } } | undefined>}
- */
-async function measureProxyOverhead() {
-  return undefined;
-}
-
 // ---------------------------------------------------------------- the report
 
 /**
@@ -520,10 +505,9 @@ async function measureProxyOverhead() {
  *   servers: H2Server[],
  *   throughput: Record<string, H2Figures>,
  *   pages: (PageFigures | { latencyMs: number, failed: string })[],
- *   proxy: { direct: { p50: number }, proxied: { p50: number } } | undefined,
  * }} results
  */
-function renderReport({ options, servers, throughput, pages, proxy }) {
+function renderReport({ options, servers, throughput, pages }) {
   const lines = [`## serve-dir HTTP/2 benchmark, ${new Date().toISOString().slice(0, 10)}`, ''];
   const pinning = canPin ? `server on CPU ${SERVER_CPU}, h2load on CPU ${LOAD_CPU}` : 'not pinned';
   lines.push(
@@ -566,8 +550,6 @@ function renderReport({ options, servers, throughput, pages, proxy }) {
       }
     }
   }
-  lines.push('', '### Proxy overhead', '');
-  lines.push(proxy ? `p50 direct ${proxy.direct.p50.toFixed(2)} ms, through serve-dir ${proxy.proxied.p50.toFixed(2)} ms: ×${(proxy.proxied.p50 / proxy.direct.p50).toFixed(2)}` : 'Not measured yet (`measureProxyOverhead` in bench/http2.js).');
 
   lines.push('', '### Targets', '');
   const verdict = (/** @type {number} */ value, /** @type {number} */ target) => (Number.isNaN(value) ? 'not measured' : value >= target ? `met (${value.toFixed(2)}×)` : `missed (${value.toFixed(2)}×)`);
@@ -576,7 +558,6 @@ function renderReport({ options, servers, throughput, pages, proxy }) {
   for (const page of measuredPages) {
     lines.push(`- 300-module page reloads ≥ ${TARGETS.pageReload}× faster over HTTP/2 (${page.latencyMs} ms added): ${verdict(median(page.reload.h1) / median(page.reload.h2), TARGETS.pageReload)}`);
   }
-  if (proxy) lines.push(`- proxy adds ≤ 35% at p50: ${proxy.proxied.p50 / proxy.direct.p50 <= 1.35 ? 'met' : 'missed'}`);
   return lines.join('\n');
 }
 

@@ -17,6 +17,7 @@ load generator to CPU 1, and prints a markdown table, the targets met, and a JSO
                        against the 1 KiB file in alternating 1 s slices, --watch against
                        none loaded at the same time for 3 s (default 8; 2 with --quick)
   --quick              a short run, to check that everything works
+  --no-http2           skip the HTTP/2 part at the end (bench/http2.js: h2load, the 300-module page)
   --port N             first port to try on 127.0.0.1 (default 18080)
   --corpus DIR         where the corpus is built and reused (default ${join(tmpdir(), 'serve-dir-bench-corpus')})
   --peers-dir DIR      where the Node peers are installed (default ~/.cache/serve-dir-peers; env PEERS_DIR)
@@ -41,6 +42,8 @@ load generator to CPU 1, and prints a markdown table, the targets met, and a JSO
  * @property {number | undefined} maxMinutes
  * @property {string} out
  * @property {boolean} help
+ * @property {boolean} quick
+ * @property {boolean} http2      run bench/http2.js after the main report
  */
 
 /** A flag the user got wrong: printed as one line, exit code 2. */
@@ -61,6 +64,7 @@ export function parseOptions(argv) {
         rounds: { type: 'string' },
         pairs: { type: 'string' },
         quick: { type: 'boolean', default: false },
+        'no-http2': { type: 'boolean', default: false },
         port: { type: 'string', default: '18080' },
         corpus: { type: 'string', default: join(tmpdir(), 'serve-dir-bench-corpus') },
         'peers-dir': { type: 'string', default: process.env.PEERS_DIR ?? join(homedir(), '.cache', 'serve-dir-peers') },
@@ -87,6 +91,8 @@ export function parseOptions(argv) {
     maxMinutes: values['max-minutes'] === undefined ? undefined : positiveInteger('--max-minutes', values['max-minutes']),
     out: resolve(values.out),
     help: values.help,
+    quick: values.quick,
+    http2: !values['no-http2'],
   };
 }
 

@@ -3,6 +3,7 @@
 // Reads top to bottom: options, corpus, peers; each server's starts timed; the loads in rounds
 // of fresh starts; the memory under load of each; serve-dir against itself in paired runs; the
 // report.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { chooseLoadGenerator } from './load.js';
 import { LOADS, finish, measureLoads, timeStarts } from './measure.js';
 import { USAGE, UsageError, parseOptions } from './options.js';
 import { measurePaired, renderPaired } from './paired.js';
+import { measureProxyOverhead, renderProxyOverhead } from './proxy.js';
 import { installMissingPeers } from './peers.js';
 import { SERVERS, Unavailable } from './servers.js';
 import { LOAD_CPU, SERVER_CPU, canPin, describeMachine, pinThisProcess } from './system.js';
@@ -91,11 +93,29 @@ async function main() {
         })
       : undefined;
 
+  // The reverse proxy's overhead (issue 15), in the same run; the target is judged in the proxy section.
+  const proxy = options.only.includes('serve-dir') && !plan.signal.aborted
+    ? await measureProxyOverhead({ seconds: options.seconds, rounds: options.rounds, log }).catch((error) => {
+        log(`proxy overhead: ${error.message}`);
+        return undefined;
+      })
+    : undefined;
+  const proxySection = proxy ? ['### Reverse proxy', '', ...renderProxyOverhead(proxy), ''] : [];
+
   const verdicts = evaluateTargets(results, paired);
   const pairedSection = paired ? ['### Paired runs', '', PAIRED_INTRO, '', renderPaired(paired), ''] : [];
-  console.log([`## serve-dir benchmark, ${new Date().toISOString().slice(0, 10)}`, '', setup, '', renderTable(results), '', ...pairedSection, '### Targets', '', renderTargets(verdicts), ''].join('\n'));
-  writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), setup, corpus, results, paired, targets: verdicts }, null, 2));
+  console.log([`## serve-dir benchmark, ${new Date().toISOString().slice(0, 10)}`, '', setup, '', renderTable(results), '', ...pairedSection, ...proxySection, '### Targets', '', renderTargets(verdicts), ''].join('\n'));
+  writeFileSync(options.out, JSON.stringify({ date: new Date().toISOString(), setup, corpus, results, paired, proxy, targets: verdicts }, null, 2));
   console.log(`Raw results: ${options.out}`);
+
+  // HTTP/2 (h2load against nginx, sirv-cli --http2) and the 300-module page: bench/http2.js,
+  // also run alone as `npm run bench:http2`.
+  if (options.http2 && !plan.signal.aborted) {
+    const args = options.quick ? ['--seconds', '2', '--rounds', '1', '--loads', '2'] : ['--rounds', String(options.rounds)];
+    log('HTTP/2: bench/http2.js ' + args.join(' '));
+    const child = spawnSync(process.execPath, [join(REPO_DIR, 'bench/http2.js'), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (child.status !== 0) log(`HTTP/2 bench ended with status ${child.status}`);
+  }
 }
 
 /**

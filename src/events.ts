@@ -51,7 +51,6 @@ export interface WatchingEvent {
 
 export type WarningCode =
   | 'connections-full'
-  | 'http2-session-closed'
   | 'host-refused'
   | 'host-refused-more'
   | 'out-of-descriptors'
@@ -61,7 +60,8 @@ export type WarningCode =
   | 'open-failed'
   | 'qr-needs-network'
   | 'proxy-backend-down'
-  | 'proxy-backend-timeout';
+  | 'proxy-backend-timeout'
+  | 'http2-session-closed';
 
 /** Something the user may want to act on; the server runs on. */
 export interface WarningEvent {
