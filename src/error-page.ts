@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { escapeHtml, visibleName } from './listing/format.js';
-import { EMPTY_ICON, ERROR_STYLE } from './page-style.js';
+import { ERROR_STYLE, htmlPage } from './page-style.js';
 
 /** A link out of an error page: `href` is a path already percent-encoded, `label` plain text. */
 export interface PageLink {
@@ -65,21 +65,5 @@ export function renderErrorPage(content: ErrorPageContent): string {
     );
     parts.push(`<ul>\n${items.join('\n')}\n</ul>`);
   }
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>${status} ${title}</title>
-${EMPTY_ICON}
-<style>${ERROR_STYLE}</style>
-</head>
-<body>
-<main>
-${parts.join('\n')}
-</main>
-</body>
-</html>
-`;
+  return htmlPage(`${status} ${title}`, ERROR_STYLE, `${parts.join('\n')}\n`);
 }

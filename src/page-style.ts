@@ -25,6 +25,29 @@ code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:v
 export const EMPTY_ICON = '<link rel="icon" href="data:,">';
 
 /**
+ * A whole generated page: `title` and `main` are HTML, escaped by the caller; `style` is
+ * one of the stylesheets below, whose hash the page's Content-Security-Policy names.
+ */
+export function htmlPage(title: string, style: string, main: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${title}</title>
+${EMPTY_ICON}
+<style>${style}</style>
+</head>
+<body>
+<main>
+${main}</main>
+</body>
+</html>
+`;
+}
+
+/**
  * The CSP source that allows exactly `css` as the text of a `<style>` element
  * (CSP 3 §8.3: the hash of the element's text, which must be byte for byte what
  * is hashed). Computed once, when the module loads.

@@ -1,4 +1,4 @@
-import { EMPTY_ICON, LISTING_STYLE } from '../page-style.js';
+import { htmlPage, LISTING_STYLE } from '../page-style.js';
 import type { ListingEntry } from '../fs/read-directory.js';
 import { escapeHtml, formatDate, formatSize, isoTimestamp, visibleName } from './format.js';
 import { fileKind } from './kind.js';
@@ -35,29 +35,15 @@ export function renderListingHtml(page: ListingPage, entryRows: readonly string[
   if (page.entries.length === 0 && (page.window?.total ?? 0) === 0) rows.push(EMPTY_ROW);
   const paging = page.window === undefined ? '' : pagingNote(page.window, page.sort, page.entries.length);
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>Index of ${escapeHtml(visibleName(page.urlPath))}</title>
-${EMPTY_ICON}
-<style>${LISTING_STYLE}</style>
-</head>
-<body>
-<main>
-<h1>Index of ${breadcrumbs(segments)}</h1>
+  const title = `Index of ${escapeHtml(visibleName(page.urlPath))}`;
+  return htmlPage(title, LISTING_STYLE, `<h1>Index of ${breadcrumbs(segments)}</h1>
 ${paging}<table>
 <thead><tr>${COLUMNS.map((column) => columnHeader(column.key, column.label, page.sort)).join('')}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
 </table>
-${paging}</main>
-</body>
-</html>
-`;
+${paging}`);
 }
 
 /**

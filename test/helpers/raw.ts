@@ -49,8 +49,15 @@ export interface Exchange {
 
 /** Send `bytes` on a new connection; resolve with whatever comes back once the connection ends. */
 export function send(port: number, bytes: string | Buffer, options: SendOptions = {}): Promise<Exchange> {
+  return exchangeOn(connect({ port, host: options.address ?? '127.0.0.1' }), 'connect', bytes, options);
+}
+
+/**
+ * Write `bytes` on `socket` once it emits `ready` ('connect', or 'secureConnect' for TLS), and
+ * resolve with whatever comes back once the connection ends (or `timeoutMs` passes).
+ */
+export function exchangeOn(socket: Socket, ready: 'connect' | 'secureConnect', bytes: string | Buffer, options: SendOptions = {}): Promise<Exchange> {
   return new Promise((resolve) => {
-    const socket = connect({ port, host: options.address ?? '127.0.0.1' });
     const chunks: Buffer[] = [];
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -66,9 +73,11 @@ export function send(port: number, bytes: string | Buffer, options: SendOptions 
       clearTimeout(timer);
       resolve({ bytes: Buffer.concat(chunks), timedOut });
     });
-    socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, () => {
-      if (options.endAfterWrite) socket.end();
-    });
+    socket.once(ready, () =>
+      socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, () => {
+        if (options.endAfterWrite) socket.end();
+      }),
+    );
   });
 }
 

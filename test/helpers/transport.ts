@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Options, RunningServer } from '../../src/index.js';
 import { generateCertificate } from '../../src/tls/certificate.js';
-import { send, type Exchange, type RawRequest, type SendOptions } from './raw.js';
+import { exchangeOn, send, type Exchange, type RawRequest, type SendOptions } from './raw.js';
 import {
   exchange,
   onCleanup,
@@ -241,29 +241,7 @@ function responseFields(head: IncomingHttpHeaders): Pick<RawResponse, 'status' |
 export function sendOver(transport: TransportName, port: number, bytes: string | Buffer, options: SendOptions = {}): Promise<Exchange> {
   if (transport === 'http1') return send(port, bytes, options);
   if (transport === 'h2') throw new Error('raw HTTP/1 bytes: keep this case on http1 and https');
-  return new Promise((resolve) => {
-    const socket = tlsSocket(port, options.address ?? '127.0.0.1');
-    const chunks: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      socket.destroy();
-    }, options.timeoutMs ?? 5000);
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      if (options.headOnly && Buffer.concat(chunks).includes('\r\n\r\n')) socket.destroy();
-    });
-    socket.on('error', () => {}); // 'close' follows
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ bytes: Buffer.concat(chunks), timedOut });
-    });
-    socket.on('secureConnect', () =>
-      socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, () => {
-        if (options.endAfterWrite) socket.end();
-      }),
-    );
-  });
+  return exchangeOn(tlsSocket(port, options.address ?? '127.0.0.1'), 'secureConnect', bytes, options);
 }
 
 /** What a hostile request got over HTTP/2: the response, or the stream reset before one. */
