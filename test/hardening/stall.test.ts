@@ -182,9 +182,12 @@ describe('a client that stops reading', () => {
   it('a live-reload stream with no events for several stall timeouts stays open', async () => {
     const { server, port } = await serveDirectory(root, { stallTimeout: STALL_TIMEOUT, watch: true });
     const client = stalledClient(server, port, rawRequest({ target: '/__serve-dir/events', close: false }));
-    client.socket.resume();
     let cut = false;
     void client.closed.then(() => (cut = true));
+    // Quiet from its first bytes (a busy machine may take a while to send them) on.
+    const opened = new Promise((resolve) => client.socket.once('data', resolve));
+    client.socket.resume();
+    await opened;
     await new Promise((resolve) => setTimeout(resolve, STALL_TIMEOUT * 1000 * 3));
     expect(cut).toBe(false);
     expect(client.received()).toBeGreaterThan(0);
@@ -193,16 +196,18 @@ describe('a client that stops reading', () => {
 
   it('stallTimeout 0 never cuts: its client outlives one that stalled as long under a timeout', async () => {
     const { server, port } = await serveDirectory(root, { stallTimeout: 0 });
-    const client = stalledClient(server, port, rawRequest({ target: '/large.bin' }));
+    // Uncompressed (no Accept-Encoding), larger than the socket buffers: a streamed file, as large.bin.
+    const client = stalledClient(server, port, rawRequest({ target: '/large.txt' }));
     let cut = false;
     void client.closed.then(() => (cut = true));
-    // The same stall beside it, on the server with a timeout: once that one is cut, and
-    // as long again, this one has stalled past the timeout twice over.
+    await settles(async () => (await servedFilesOpen()).includes(join(root, 'large.txt')), 5_000);
+    // The same stall, begun later, on the server with a timeout: once that one is cut,
+    // and a timeout more, this one has stalled past the timeout twice over.
     const timed = stalledClient(cutting.server, cutting.port, rawRequest({ target: '/large.bin' }));
-    const timedMs = await timed.closed;
-    await new Promise((resolve) => setTimeout(resolve, timedMs));
+    await timed.closed;
+    await new Promise((resolve) => setTimeout(resolve, STALL_TIMEOUT * 1000));
     expect(cut).toBe(false);
-    expect((await servedFilesOpen()).some((path) => path === join(root, 'large.bin'))).toBe(true);
+    expect(await servedFilesOpen()).toContain(join(root, 'large.txt'));
     client.socket.destroy();
     timed.socket.destroy();
     await settles(async () => (await servedFilesOpen()).length === 0);
