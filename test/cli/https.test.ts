@@ -143,8 +143,8 @@ describe('serve-dir --watch over HTTP/2', () => {
     });
     expect(events.headers[':status']).toBe(200);
     expect(String(events.headers['content-type'])).toMatch(/^text\/event-stream/);
-    // Let the watcher settle, then edit.
-    await new Promise((r) => setTimeout(r, 300));
+    // The CLI says when its watcher has scanned the tree: an edit from then on is seen.
+    await cli.waitForStdout(/live reload: watching for changes/);
     await writeFile(join(dir, 'index.html'), '<!doctype html><title>t</title><body><p>edited</p></body>');
     expect(await events.changed).toBeTruthy();
   });

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, request, startCli, stopCli, tempDir, writeTree } from '../helpers/server.js';
+import { cleanup, request, startCli, stopCli, tempDir, writeTree, type StartedCli } from '../helpers/server.js';
 
 let site: string;
 let other: string;
@@ -19,6 +19,20 @@ beforeAll(async () => {
   await writeTree(other, { 'only-here.txt': 'the other site' });
 });
 afterAll(cleanup);
+
+/**
+ * One `serve-dir <site> --port 0 --quiet ...flags` per distinct set of flags in a table,
+ * all started before its tests (each answers several rows) and stopped after them.
+ */
+function cliPerFlags(flagSets: readonly (readonly string[])[]): (flags: readonly string[]) => StartedCli {
+  const clis = new Map<string, StartedCli>();
+  beforeAll(async () => {
+    const distinct = [...new Set(flagSets.map((flags) => JSON.stringify(flags)))];
+    const started = await Promise.all(distinct.map((key) => startCli([site, '--port', '0', '--quiet', ...(JSON.parse(key) as string[])])));
+    distinct.forEach((key, i) => clis.set(key, started[i]!));
+  });
+  return (flags) => clis.get(JSON.stringify(flags))!;
+}
 
 /** A request log line: time, method, path, status, bytes, milliseconds. */
 const LOG_LINE = /^\d\d:\d\d:\d\d GET \/file\.txt 200 \d+(\.\d)? (B|KiB) \d+\.\d ms$/m;
@@ -118,7 +132,7 @@ describe('the request log', () => {
 
 describe('serving flags', () => {
   // [flags, target, status, Cache-Control]
-  it.each([
+  const CASES: [string[], string, number, string][] = [
     [[], '/.env', 404, 'no-cache'],
     [['--dotfiles'], '/.env', 200, 'no-cache'],
     [[], '/folder/', 200, 'no-cache'],
@@ -126,8 +140,11 @@ describe('serving flags', () => {
     [[], '/file.txt', 200, 'no-cache'],
     [['--cache', '60'], '/file.txt', 200, 'public, max-age=60'],
     [['--cache', '60', '--immutable'], '/file.txt', 200, 'public, max-age=60, immutable'],
-  ])('%j: %s → %i, Cache-Control %s', async (flags, target, status, cacheControl) => {
-    const cli = await startCli([site, '--port', '0', '--quiet', ...flags]);
+  ];
+  const cliFor = cliPerFlags(CASES.map(([flags]) => flags));
+
+  it.each(CASES)('%j: %s → %i, Cache-Control %s', async (flags, target, status, cacheControl) => {
+    const cli = cliFor(flags);
     const response = await request(cli.port, target);
     expect(response.status).toBe(status);
     expect(response.headers['cache-control']).toBe(cacheControl);
@@ -136,7 +153,7 @@ describe('serving flags', () => {
 
 describe('folder flags', () => {
   // [flags, target, status, what the body holds]
-  it.each([
+  const CASES: [string[], string, number, string][] = [
     [[], '/indexed/', 200, 'the index'],
     [[], '/folder/', 200, 'a.txt'],
     [['--index', 'home.html'], '/folder/', 200, 'home page'],
@@ -147,8 +164,11 @@ describe('folder flags', () => {
     [[], '/indexed', 301, '301'],
     [['--no-redirect'], '/indexed', 404, '404'],
     [['--no-redirect'], '/indexed/', 200, 'the index'],
-  ])('%j: %s → %i', async (flags, target, status, text) => {
-    const cli = await startCli([site, '--port', '0', '--quiet', ...flags]);
+  ];
+  const cliFor = cliPerFlags(CASES.map(([flags]) => flags));
+
+  it.each(CASES)('%j: %s → %i', async (flags, target, status, text) => {
+    const cli = cliFor(flags);
     const response = await request(cli.port, target);
     expect(response.status).toBe(status);
     expect(response.text).toContain(text);

@@ -101,10 +101,33 @@ describe('slow clients', () => {
 });
 
 describe('connection cap', () => {
+  /**
+   * Open `count` idle connections a batch at a time, each batch once the server has taken
+   * the one before. All at once, they overflow the listening socket's backlog (511): the
+   * kernel drops the surplus handshakes, and the clients' retries come a second later.
+   */
+  async function openAccepted(server: Server, port: number, count: number, address: string): Promise<Socket[]> {
+    const BATCH = 128;
+    let accepted = 0;
+    // Both listening sockets (127.0.0.1, and ::1 beside it) hand their connections to the server.
+    const onConnection = () => accepted++;
+    server.on('connection', onConnection);
+    try {
+      const open: Socket[] = [];
+      while (open.length < count) {
+        open.push(...(await openConnections(port, Math.min(BATCH, count - open.length), address)));
+        await settles(() => accepted >= open.length, 5_000);
+      }
+      return open;
+    } finally {
+      server.off('connection', onConnection);
+    }
+  }
+
   async function expectCapHolds(address: string): Promise<void> {
     const lines: string[] = [];
-    const { port } = await serveDirectory(root, { log: (line) => lines.push(line) });
-    const open = await openConnections(port, MAX_CONNECTIONS, address);
+    const { server, port } = await serveDirectory(root, { log: (line) => lines.push(line) });
+    const open = await openAccepted(server, port, MAX_CONNECTIONS, address);
     try {
       // Past the cap, a connection is closed at once, unanswered, and says so once in the log.
       for (let extra = 0; extra < 2; extra++) {
