@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanUpOnExit, hasExited, runToEnd, spawnTracked, stopTracked } from './children.js';
 import { findPeer, installMissingPeers } from './peers.js';
+import { writeNginxConfig } from './nginx.js';
 import { findFreePort } from './ports.js';
 import { LOAD_CPU, SERVER_CPU, canPin, describeMachine, findExecutable, onCpu, packageVersion, pinThisProcess } from './system.js';
 
@@ -181,7 +182,7 @@ async function prepareServers(only, { root, tls, workDir, peersDir }) {
     else {
       const version = (spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr ?? '').trim().replace(/^nginx version:\s*nginx\//, '');
       const dir = join(workDir, 'nginx');
-      servers.push({ name: 'nginx', available: true, version, launch: (port) => ({ command: nginx, args: ['-e', join(dir, 'error.log'), '-c', writeNginxH2Config(dir, root, port, tls, version)] }) });
+      servers.push({ name: 'nginx', available: true, version, launch: (port) => ({ command: nginx, args: ['-e', join(dir, 'error.log'), '-c', writeNginxConfig(dir, root, port, { ...tls, version })] }) });
     }
   }
   if (only.includes('sirv-cli')) {
@@ -218,50 +219,6 @@ http2.createSecureServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key
   res.end(body);
 }).listen(Number(port), '127.0.0.1');
 `;
-
-/**
- * nginx with TLS and HTTP/2, tuned as in the main benchmark (bench/nginx.js): one worker,
- * sendfile, no access log, no limit on requests per connection. nginx 1.25.1 and later spell
- * HTTP/2 `http2 on;`; earlier ones (Debian 12 has 1.22) `listen ... ssl http2`.
- * @param {string} dir
- * @param {string} root
- * @param {number} port
- * @param {{ cert: string, key: string }} tls
- * @param {string} version
- */
-function writeNginxH2Config(dir, root, port, tls, version) {
-  mkdirSync(dir, { recursive: true });
-  const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
-  const modern = major > 1 || minor > 25 || (minor === 25 && patch >= 1);
-  const listen = modern ? `listen 127.0.0.1:${port} ssl;\n    http2 on;` : `listen 127.0.0.1:${port} ssl http2;`;
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `${name}_temp_path ${join(dir, name)};`).join('\n  ');
-  const config = `
-worker_processes 1;
-daemon off;
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'error.log')};
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types;
-  default_type application/octet-stream;
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  http2_max_requests 1000000;
-  ${temp}
-  server {
-    ${listen}
-    ssl_certificate ${tls.cert};
-    ssl_certificate_key ${tls.key};
-    root ${root};
-  }
-}
-`;
-  const path = join(dir, `nginx-${port}.conf`);
-  writeFileSync(path, config);
-  return path;
-}
 
 // ---------------------------------------------------------------- starting and stopping
 

@@ -6,12 +6,14 @@ import { join } from 'node:path';
 const SYSTEM_MIME_TYPES = '/etc/nginx/mime.types';
 
 /**
- * Writes an nginx.conf serving `root` on 127.0.0.1:port and returns its path.
+ * Writes an nginx.conf serving `root` on 127.0.0.1:port and returns its path. With `tls`,
+ * over HTTPS with HTTP/2 (`http2 on` from nginx 1.25.1, `listen ... ssl http2` before).
  * @param {string} dir  a directory of its own for the config, pid file, logs and temp paths
  * @param {string} root
  * @param {number} port
+ * @param {{ cert: string, key: string, version: string }} [tls]
  */
-export function writeNginxConfig(dir, root, port) {
+export function writeNginxConfig(dir, root, port, tls) {
   mkdirSync(dir, { recursive: true });
   const types = existsSync(SYSTEM_MIME_TYPES)
     ? `include ${SYSTEM_MIME_TYPES};`
@@ -31,13 +33,14 @@ http {
   # Node servers keep a connection open for any number of requests; nginx closes it
   # after 1000 by default, which would cost it reconnections the others do not pay.
   keepalive_requests 1000000;
+  ${tls ? 'http2_max_requests 1000000;' : ''}
   client_body_temp_path ${join(dir, 'body')};
   proxy_temp_path ${join(dir, 'proxy')};
   fastcgi_temp_path ${join(dir, 'fastcgi')};
   uwsgi_temp_path ${join(dir, 'uwsgi')};
   scgi_temp_path ${join(dir, 'scgi')};
   server {
-    listen 127.0.0.1:${port};
+    ${tls ? tlsListen(port, tls) : `listen 127.0.0.1:${port};`}
     root ${root};
     autoindex on;
     autoindex_exact_size on;
@@ -47,4 +50,12 @@ http {
   const path = join(dir, `nginx-${port}.conf`);
   writeFileSync(path, config);
   return path;
+}
+
+/** @param {number} port @param {{ cert: string, key: string, version: string }} tls */
+function tlsListen(port, tls) {
+  const [major = 0, minor = 0, patch = 0] = tls.version.split('.').map(Number);
+  const modern = major > 1 || minor > 25 || (minor === 25 && patch >= 1);
+  const listen = modern ? `listen 127.0.0.1:${port} ssl;\n    http2 on;` : `listen 127.0.0.1:${port} ssl http2;`;
+  return `${listen}\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};`;
 }

@@ -6,7 +6,8 @@ import { VariantCache } from './fs/variant-cache.js';
 import { ListingCache } from './listing/cache.js';
 import { requestErrorEvent } from './events.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
-import { ERROR_PAGE_POLICY, errorPage, htmlEntity, responseGone, rootLink } from './respond.js';
+import { renderErrorPage } from './error-page.js';
+import { ERROR_PAGE_POLICY, htmlEntity, responseGone, rootLink } from './respond.js';
 import { createAuthCheck } from './stages/auth.js';
 import { compress } from './stages/compress.js';
 import { answerCors } from './stages/cors.js';
@@ -203,7 +204,7 @@ function answerInternalError(ctx: RequestContext, error: unknown): void {
     // A page reading a file cross-origin must be able to see that the server failed.
     ...(ctx.options.cors ? CORS_RESPONSE_HEADERS : {}),
   };
-  ctx.entity = htmlEntity(errorPage(ctx.status, undefined, [rootLink(ctx)]));
+  ctx.entity = htmlEntity(renderErrorPage({ status: ctx.status, links: [rootLink(ctx)] }));
   ctx.ranges = undefined;
   ctx.encoded = undefined;
   try {

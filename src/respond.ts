@@ -191,15 +191,6 @@ export function redirect(ctx: RequestContext, location: string): void {
   ctx.entity = htmlEntity(renderErrorPage({ status: 301 }));
 }
 
-/**
- * An error page: its status, and a fixed sentence saying why and what to do
- * (the caller's, or the status's own). Never text from the request: nothing a
- * client sends is echoed. Send it with ERROR_PAGE_POLICY, which allows its style.
- */
-export function errorPage(status: number, explanation?: string, links?: readonly PageLink[]): string {
-  return renderErrorPage({ status, explanation, links });
-}
-
 function customNotFoundPage(ctx: RequestContext): Entity | undefined {
   const { files, options } = ctx.services;
   const found = files.lookup(withSeparator(options.root) + '404.html');

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
 import { fail, htmlEntity, planBytes, writeResponse } from '../respond.js';
+import { escapeHtml } from '../listing/format.js';
 import { decodeBody } from '../proxy/decode.js';
 import { headerList, requestHeadersForBackend, responseHeadersForClient } from '../proxy/headers.js';
 import { rewriteForClient } from '../proxy/rewrite.js';
@@ -421,5 +422,5 @@ function headerText(value: unknown): string | undefined {
 }
 
 function code(text: string): string {
-  return `<code>${text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</code>`;
+  return `<code>${escapeHtml(text)}</code>`;
 }

@@ -10,7 +10,6 @@ import { renderListingHtml } from '../../src/listing/html.js';
 import type { SortSpec } from '../../src/listing/sort.js';
 import { fileKind } from '../../src/listing/kind.js';
 import { ERROR_PAGE_POLICY, ERROR_STYLE, LISTING_POLICY, LISTING_STYLE, styleHashSource } from '../../src/page-style.js';
-import { errorPage } from '../../src/respond.js';
 
 /** The text of every <style> element, as the browser hashes it. */
 function styles(html: string): string[] {
@@ -35,7 +34,7 @@ const LISTING = renderListingHtml({
 
 describe('Content-Security-Policy of the generated pages', () => {
   it.each([
-    ['an error page', errorPage(404), ERROR_PAGE_POLICY],
+    ['an error page', renderErrorPage({ status: 404 }), ERROR_PAGE_POLICY],
     ['an error page with links', renderErrorPage({ status: 404, links: [{ href: '/', label: '/' }] }), ERROR_PAGE_POLICY],
     ['a listing', LISTING, LISTING_POLICY],
   ])('%s: its one stylesheet is exactly the one the policy allows by hash', (_, html, policy) => {
@@ -76,7 +75,7 @@ describe('renderErrorPage', () => {
     [504, '504 Gateway Timeout', 'did not answer in time'],
     [599, '599 Error', undefined],
   ])('%i: heading %j and its own sentence', (status, heading, sentence) => {
-    const html = errorPage(status);
+    const html = renderErrorPage({ status });
     expect(html).toContain(`<title>${heading}</title>`);
     expect(html).toContain(`<h1>${heading}</h1>`);
     if (sentence === undefined) expect(html).not.toContain('<p>');
@@ -96,7 +95,7 @@ describe('renderErrorPage', () => {
   });
 
   it('is a self-contained page for phones and dark mode, with an empty tab icon', () => {
-    const html = errorPage(404);
+    const html = renderErrorPage({ status: 404 });
     expect(html.startsWith('<!doctype html>\n')).toBe(true);
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(html).toContain('<meta name="color-scheme" content="light dark">');
