@@ -62,11 +62,7 @@ export function http1Client(port: number): Client {
   return {
     name: 'HTTP/1.1',
     outcome,
-    send: async (path, options) => {
-      const result = await outcome(path, options);
-      if (!result.complete) throw new Error(`response to ${path} was cut`);
-      return result;
-    },
+    send: wholeOnly(outcome),
     close() {},
   };
 }
@@ -106,14 +102,19 @@ export function http2Client(port: number, ca: string): Client {
   return {
     name: 'HTTP/2',
     outcome,
-    send: async (path, options) => {
-      const result = await outcome(path, options);
-      if (!result.complete) throw new Error(`response to ${path} was cut`);
-      return result;
-    },
+    send: wholeOnly(outcome),
     close() {
       session?.destroy();
     },
+  };
+}
+
+/** `send`: the outcome, which must be a complete response. */
+function wholeOnly(outcome: Client['outcome']): Client['send'] {
+  return async (path, options) => {
+    const result = await outcome(path, options);
+    if (!result.complete) throw new Error(`response to ${path} was cut`);
+    return result;
   };
 }
 
