@@ -20,7 +20,7 @@ export { incompatibleCharset, injectScript, pageFileCharset, PageFileScans, type
 
 export const LIVERELOAD_PREFIX = '/__serve-dir/';
 const CLIENT_PATH = `${LIVERELOAD_PREFIX}client.js`;
-const EVENTS_PATH = `${LIVERELOAD_PREFIX}events`;
+export const EVENTS_PATH = `${LIVERELOAD_PREFIX}events`;
 const DEFAULT_MAX_STREAMS = 100;
 
 export interface LiveReloadOptions {

@@ -202,7 +202,8 @@ export function createLiveReloadStages(services: Services): LiveReloadStages {
   };
 }
 
-const EVENTS_PATH = `${LIVERELOAD_PREFIX}events`;
+/** The event stream's path, repeated from the module as LIVERELOAD_PREFIX is (a test checks). */
+export const EVENTS_PATH = `${LIVERELOAD_PREFIX}events`;
 
 /**
  * The header policy for the live-reload module's answers, which it plans past the send

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HANDLED, type RequestContext, type Services, type Stage, type StageResult } from '../context.js';
 import { fail, htmlEntity, planBytes, writeResponse } from '../respond.js';
+import { applyUserHeaders } from '../http/header-rules.js';
 import { escapeHtml } from '../listing/format.js';
 import { decodeBody } from '../proxy/decode.js';
 import { headerList, requestHeadersForBackend, responseHeadersForClient } from '../proxy/headers.js';
@@ -222,7 +223,7 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
   function relayHead(ctx: RequestContext, route: CompiledRoute, response: IncomingMessage): void {
     const { res } = ctx;
     const status = response.statusCode ?? 502;
-    const headers = responseHeadersForClient(response.rawHeaders);
+    let headers = responseHeadersForClient(response.rawHeaders);
     if (route.changeOrigin || route.rewrite !== undefined || route.basePath !== '') {
       rewriteForClient(headers, {
         backendOrigin: route.origin,
@@ -233,8 +234,9 @@ export function createProxyStage(services: Services, deps: ProxyStageDeps): Prox
     }
     // --cors: on the backend's answers too, unless it says otherwise itself.
     for (const [name, value] of Object.entries(ctx.headers)) if (!(name in headers)) headers[name] = value;
+    // -H and path-scoped rules, as on our own answers: the user's value wins, Vary is joined.
     const userHeaders = services.userHeaders?.forPath((ctx.req.url ?? '').split('?', 1)[0]!);
-    for (const field of userHeaders ?? []) headers[field.name.toLowerCase()] = field.value;
+    if (userHeaders !== undefined) headers = applyUserHeaders(headers, userHeaders);
     if (deps.inject !== undefined && isPage(headers) && (status === 200 || status >= 400)) {
       if (ctx.method === 'HEAD') {
         // A GET gets the page with the script in: its length and validators are not these.

@@ -3,16 +3,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../src/handler.js';
-import { LIVERELOAD_PREFIX } from '../../src/livereload/index.js';
-import { LIVERELOAD_PREFIX as STAGE_PREFIX } from '../../src/stages/livereload.js';
+import { EVENTS_PATH, LIVERELOAD_PREFIX } from '../../src/livereload/index.js';
+import { EVENTS_PATH as STAGE_EVENTS_PATH, LIVERELOAD_PREFIX as STAGE_PREFIX } from '../../src/stages/livereload.js';
 import { cleanup, request, serveDirectory, tempDir, writeTree } from '../helpers/server.js';
 import { inotifyWatchedInodes } from './inotify.js';
 
 afterAll(cleanup);
 
 describe('live-reload stage', () => {
-  it('recognises the same reserved prefix as the module it loads lazily', () => {
+  it('recognises the same reserved prefix and event-stream path as the module it loads lazily', () => {
     expect(STAGE_PREFIX).toBe(LIVERELOAD_PREFIX);
+    expect(STAGE_EVENTS_PATH).toBe(EVENTS_PATH);
   });
 
   it('answers a ranged GET from the file untouched, and a HEAD with Range as the plain GET', async () => {

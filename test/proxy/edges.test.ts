@@ -169,6 +169,17 @@ describe('--auth, --cors and the Host check apply to proxied paths', () => {
   });
 });
 
+describe('-H on proxied answers', () => {
+  it("puts the user's headers over the backend's, joining Vary as on our own answers", async () => {
+    const server = await serveDirectory(root, { onEvent: () => {}, proxy: { '/api': backend.origin }, header: ['Vary: Origin', 'X-App: ours', 'X-Dev: 1'] });
+    const reply = await request(server.port, '/api/page.gz', { hostHeader: `localhost:${server.port}` });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['vary']).toBe('Accept-Encoding, Origin');
+    expect(reply.headers['x-app']).toBe('ours');
+    expect(reply.headers['x-dev']).toBe('1');
+  });
+});
+
 describe('live reload in the backend pages', () => {
   let server: RunningServer;
   beforeAll(async () => {
