@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
  * fonts, light and dark, readable on a phone. Inline, so a page makes no request
  * of its own.
  */
-export const BASE_STYLE = `
+const BASE_STYLE = `
 :root{--fg:#1f2328;--bg:#fff;--muted:#59636e;--link:#0969da;--line:#d1d9e0;--hover:#f6f8fa;--folder:#54aeff;--image:#1a7f37;--code:#8250df;--archive:#9a6700;--media:#cf222e}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--link:#4493f8;--line:#3d444d;--hover:#151b23;--folder:#4493f8;--image:#3fb950;--code:#ab7df8;--archive:#d29922;--media:#f85149}}
 *{box-sizing:border-box}
@@ -22,7 +22,7 @@ code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:v
  * An empty icon for the tab: without one, a browser asks for /favicon.ico on
  * every visit, and each ask is a 404 in the log. `data:` fetches nothing.
  */
-export const EMPTY_ICON = '<link rel="icon" href="data:,">';
+const EMPTY_ICON = '<link rel="icon" href="data:,">';
 
 /**
  * A whole generated page: `title` and `main` are HTML, escaped by the caller; `style` is
